@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lisp: LISP (RFC 9300) tunnel devices for Linux, in Rust.
+#
+#   make                 build lisp.ko against KDIR (default: the cached test kernel)
+#   make KDIR=/lib/modules/$(uname -r)/build   build for the running (CONFIG_RUST) kernel
+#   make tool            build lispctl
+#   make check           host checks, module build, selftests in a VM; ends with "N passed, N failed"
+#   make demo            boot the test VM and show lisp0 at work
+#   make kernel | deps | clean
+
+SHELL := /bin/bash
+# The cached test kernel, built on first use and looked up once per make run.
+ifeq ($(origin KDIR),undefined)
+KDIR = $(eval KDIR := $(shell scripts/build-kernel.sh))$(KDIR)
+endif
+
+CARGO ?= cargo
+
+.PHONY: all module modules tool deps kernel check host-check demo clean
+
+all: module
+
+module modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tool:
+	$(CARGO) build --release --manifest-path rust/Cargo.toml
+
+deps:
+	scripts/deps.sh
+
+kernel: deps
+	scripts/build-kernel.sh
+
+host-check:
+	scripts/check.sh --host-only
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+clean:
+	find . -path ./rust/target -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \) -print0 | xargs -0 rm -f
+	rm -f modules.order Module.symvers rust/module/sys/bindings_generated.rs
+	rm -rf .results
+	-$(CARGO) clean --manifest-path rust/Cargo.toml

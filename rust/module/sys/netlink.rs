@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netlink attributes and extended acknowledgements.
+
+use super::bindings;
+use core::ffi::CStr;
+use core::marker::PhantomData;
+
+/// `NLA_HDRLEN`: attribute headers are padded to four bytes.
+const NLA_HDRLEN: usize = (core::mem::size_of::<bindings::nlattr>() + 3) & !3;
+
+/// A netlink attribute that has passed the core's length checks.
+///
+/// # Invariants
+///
+/// The wrapped `nlattr` is followed by `nla_len - NLA_HDRLEN` bytes of payload, all valid for
+/// reads for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct Attr(bindings::nlattr);
+
+impl Attr {
+    /// The attribute's payload.
+    pub(crate) fn data(&self) -> &[u8] {
+        let len = (self.0.nla_len as usize).saturating_sub(NLA_HDRLEN);
+        let start = core::ptr::from_ref(self).cast::<u8>();
+        // SAFETY: By the type invariant the payload starts `NLA_HDRLEN` bytes after the header
+        // and is `len` bytes long.
+        unsafe { core::slice::from_raw_parts(start.add(NLA_HDRLEN), len) }
+    }
+}
+
+/// An attribute table as parsed by the netlink core (`struct nlattr *tb[]`).
+///
+/// # Invariants
+///
+/// `tb` points to `len` entries, each null or pointing to an [`Attr`]; valid for `'a`.
+pub(crate) struct Attrs<'a> {
+    tb: *const *mut bindings::nlattr,
+    len: usize,
+    _p: PhantomData<&'a Attr>,
+}
+
+impl<'a> Attrs<'a> {
+    /// Wraps a parsed attribute table; a null `tb` is an empty table.
+    ///
+    /// # Safety
+    ///
+    /// Unless null, `tb` must point to `maxtype + 1` entries filled by `nla_parse` (each null or a
+    /// validated attribute), valid and unchanged for `'a`.
+    pub(crate) unsafe fn from_raw(tb: *const *mut bindings::nlattr, maxtype: u32) -> Self {
+        let len = if tb.is_null() {
+            0
+        } else {
+            maxtype as usize + 1
+        };
+        // INVARIANT: From the function's safety requirements.
+        Self {
+            tb,
+            len,
+            _p: PhantomData,
+        }
+    }
+
+    /// The attribute of type `ty`, if present.
+    pub(crate) fn get(&self, ty: u32) -> Option<&'a Attr> {
+        let ty = ty as usize;
+        if ty >= self.len {
+            return None;
+        }
+        // SAFETY: `ty < len`, so the entry is in bounds (type invariant).
+        let p = unsafe { *self.tb.add(ty) };
+        // SAFETY: A non-null entry points to a validated attribute that lives for `'a`, and
+        // `Attr` is a transparent wrapper of `nlattr`.
+        unsafe { p.cast::<Attr>().as_ref() }
+    }
+}
+
+/// The extended acknowledgement of a netlink request: where an error message for the user goes.
+///
+/// # Invariants
+///
+/// `ptr` is null or points to a `netlink_ext_ack` that is valid and not otherwise written for
+/// the lifetime of this object.
+pub(crate) struct ExtAck<'a> {
+    ptr: *mut bindings::netlink_ext_ack,
+    _p: PhantomData<&'a mut bindings::netlink_ext_ack>,
+}
+
+impl ExtAck<'_> {
+    /// Wraps the `extack` argument of a netlink callback.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be null or valid for writes, with no other writer, for the returned lifetime.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::netlink_ext_ack) -> Self {
+        // INVARIANT: From the function's safety requirements.
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
+    }
+
+    /// Sets the message returned to the user with the error (`NL_SET_ERR_MSG`).
+    pub(crate) fn msg(&mut self, msg: &'static CStr) {
+        // SAFETY: By the type invariant `ptr` is null or valid for writes; the message is static.
+        if let Some(ack) = unsafe { self.ptr.as_mut() } {
+            ack._msg = msg.as_ptr().cast();
+        }
+    }
+
+    /// Sets the message and points the user at the offending attribute (`NL_SET_ERR_MSG_ATTR`).
+    pub(crate) fn msg_attr(&mut self, msg: &'static CStr, attr: &Attr) {
+        self.msg(msg);
+        // SAFETY: As in `msg`; the attribute lives in the request the extack belongs to.
+        if let Some(ack) = unsafe { self.ptr.as_mut() } {
+            ack.bad_attr = core::ptr::from_ref(&attr.0);
+        }
+    }
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device kinds created through rtnetlink (`ip link add NAME type KIND`).
+//!
+//! A [`LinkDriver`] is the driver's private state of one device. The adapter here fills
+//! `rtnl_link_ops` and `net_device_ops` with callbacks that reach the driver through safe
+//! references, and manages the lifetime of the private state: it is initialised in place (pinned)
+//! in the device's private area by `newlink`, before registration, and dropped by the device's
+//! `priv_destructor`, once the core has released the last reference to the device.
+//!
+//! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h).
+
+use super::bindings;
+use super::netdev::{DeviceSetup, NetDevice, SkBuff};
+use super::netlink::{Attrs, ExtAck};
+use core::cell::UnsafeCell;
+use core::ffi::{c_int, CStr};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::{from_result, to_result};
+use kernel::prelude::*;
+
+/// The device private area is aligned to `NETDEV_ALIGN`.
+const NETDEV_ALIGN: usize = 32;
+
+/// A kind of Ethernet-type virtual device, and the private state of each device of that kind.
+pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
+    /// The rtnetlink kind (`ip link add ... type KIND`).
+    const KIND: &'static CStr;
+
+    /// Highest `IFLA_INFO_DATA` attribute type of this kind (0: none).
+    const MAXTYPE: u32 = 0;
+
+    /// The static operations table of this kind.
+    fn link_ops() -> &'static LinkOps<Self>;
+
+    /// Sets device fields before registration. Called for every new device.
+    fn setup(dev: &mut DeviceSetup);
+
+    /// Checks the request's attributes (`tb`: `IFLA_*`, `data`: `IFLA_INFO_DATA`).
+    fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result;
+
+    /// Returns the initialiser of a new device's private state.
+    fn new_link(
+        dev: &NetDevice,
+        data: &Attrs<'_>,
+        extack: &mut ExtAck<'_>,
+    ) -> Result<impl PinInit<Self, Error>>;
+
+    /// Transmits (or drops) a frame. Called without locks, possibly on several CPUs at once.
+    fn start_xmit(&self, dev: &NetDevice, skb: SkBuff);
+}
+
+/// The `rtnl_link_ops` of a [`LinkDriver`], to be placed in a `static`.
+///
+/// The core links registered ops into a list, so they need a fixed address and interior
+/// mutability.
+pub(crate) struct LinkOps<T> {
+    ops: UnsafeCell<bindings::rtnl_link_ops>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: After construction the table is only written by the rtnetlink core, under its own
+// locking, while registered.
+unsafe impl<T> Sync for LinkOps<T> {}
+
+impl<T: LinkDriver> LinkOps<T> {
+    /// Builds the table for `T`.
+    pub(crate) const fn new() -> Self {
+        const {
+            assert!(core::mem::align_of::<T>() <= NETDEV_ALIGN);
+        }
+        // SAFETY: All-zero is a valid `rtnl_link_ops`: null pointers and `None` callbacks.
+        let mut ops: bindings::rtnl_link_ops = unsafe { core::mem::zeroed() };
+        ops.kind = T::KIND.as_ptr().cast();
+        ops.priv_size = core::mem::size_of::<T>();
+        ops.maxtype = T::MAXTYPE;
+        ops.setup = Some(setup_callback::<T>);
+        ops.validate = Some(validate_callback::<T>);
+        ops.newlink = Some(newlink_callback::<T>);
+        Self {
+            ops: UnsafeCell::new(ops),
+            _p: PhantomData,
+        }
+    }
+
+    fn as_raw(&self) -> *mut bindings::rtnl_link_ops {
+        self.ops.get()
+    }
+}
+
+/// The registration of a device kind with rtnetlink.
+///
+/// # Invariants
+///
+/// `T::link_ops()` is registered while this object exists.
+pub(crate) struct Registration<T: LinkDriver>(PhantomData<T>);
+
+impl<T: LinkDriver> Registration<T> {
+    /// Registers the kind; `ip link add ... type KIND` works from then on.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: The ops are a `static` built by `LinkOps::new`, so they outlive the
+        // registration; they are unregistered in `drop`.
+        to_result(unsafe { bindings::rtnl_link_register(T::link_ops().as_raw()) })?;
+        // INVARIANT: Registered just above.
+        Ok(Self(PhantomData))
+    }
+}
+
+impl<T: LinkDriver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered (type invariant). This deletes every device of the kind and waits
+        // until their private state is dropped.
+        unsafe { bindings::rtnl_link_unregister(T::link_ops().as_raw()) };
+        // SAFETY: Plain FFI call; waits for RCU callbacks the devices may have queued.
+        unsafe { bindings::rcu_barrier() };
+    }
+}
+
+/// The `net_device_ops` of devices of kind `T`.
+struct Adapter<T>(PhantomData<T>);
+
+impl<T: LinkDriver> Adapter<T> {
+    const NETDEV_OPS: bindings::net_device_ops = {
+        // SAFETY: All-zero is a valid `net_device_ops`: every callback `None`.
+        let mut ops: bindings::net_device_ops = unsafe { core::mem::zeroed() };
+        ops.ndo_start_xmit = Some(start_xmit_callback::<T>);
+        ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
+        ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
+        ops
+    };
+}
+
+/// Private state of `dev`, a device of kind `T`.
+///
+/// # Safety
+///
+/// `dev` must be a device of kind `T` whose private state was initialised by `newlink_callback`
+/// and not yet dropped.
+unsafe fn driver<T: LinkDriver>(dev: &NetDevice) -> &T {
+    // SAFETY: From the function's safety requirements.
+    unsafe { &*dev.priv_ptr().cast::<T>() }
+}
+
+/// `rtnl_link_ops::setup`: prepares a freshly allocated device.
+///
+/// # Safety
+///
+/// Called by `alloc_netdev` only, with a device nobody else sees yet.
+unsafe extern "C" fn setup_callback<T: LinkDriver>(dev: *mut bindings::net_device) {
+    let Some(ptr) = NonNull::new(dev) else { return };
+    // SAFETY: `alloc_netdev` calls `setup` with the new device before anyone else can see it.
+    unsafe {
+        bindings::ether_setup(dev);
+        (*dev).netdev_ops = &Adapter::<T>::NETDEV_OPS;
+        // The core frees the device after `priv_destructor` when the last reference goes.
+        (*dev).needs_free_netdev = true;
+        bindings::lisp_netdev_set_lltx(dev);
+        bindings::lisp_netdev_set_tstats(dev);
+        bindings::lisp_netdev_set_no_queue(dev);
+        bindings::lisp_eth_hw_addr_random(dev);
+    }
+    // SAFETY: As above; `setup` lives only for this call.
+    let mut setup = unsafe { DeviceSetup::from_raw(ptr) };
+    T::setup(&mut setup);
+}
+
+/// `rtnl_link_ops::validate`.
+///
+/// # Safety
+///
+/// Called by rtnetlink only, with parsed attribute tables (`data` may be null) and its extack.
+unsafe extern "C" fn validate_callback<T: LinkDriver>(
+    tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
+) -> c_int {
+    // SAFETY: rtnetlink passes `tb` parsed up to `IFLA_MAX`, `data` (or null) parsed up to our
+    // `maxtype`, and its extack, all valid for the duration of the call.
+    let (tb, data, mut extack) = unsafe {
+        (
+            Attrs::from_raw(tb, bindings::__IFLA_MAX - 1),
+            Attrs::from_raw(data, T::MAXTYPE),
+            ExtAck::from_raw(extack),
+        )
+    };
+    from_result(|| T::validate(&tb, &data, &mut extack).map(|()| 0))
+}
+
+/// `rtnl_link_ops::newlink`: initialises the private state, then registers the device.
+///
+/// # Safety
+///
+/// Called by rtnetlink only, under RTNL, with an unregistered device allocated with our ops.
+unsafe extern "C" fn newlink_callback<T: LinkDriver>(
+    _src_net: *mut bindings::net,
+    dev: *mut bindings::net_device,
+    _tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
+) -> c_int {
+    // SAFETY: rtnetlink passes a device allocated with our ops (so `setup_callback` ran), not yet
+    // registered, plus the parsed request; all valid for the call, under RTNL.
+    let (ndev, data, mut extack) = unsafe {
+        (
+            NetDevice::from_raw(dev),
+            Attrs::from_raw(data, T::MAXTYPE),
+            ExtAck::from_raw(extack),
+        )
+    };
+    from_result(|| {
+        let init = T::new_link(ndev, &data, &mut extack)?;
+        let slot = ndev.priv_ptr().cast::<T>();
+        // SAFETY: The private area is `priv_size == size_of::<T>()` bytes, aligned to
+        // `NETDEV_ALIGN >= align_of::<T>()` (checked in `LinkOps::new`), and uninitialised. It
+        // never moves: the device is freed as a whole.
+        unsafe { init.__pinned_init(slot)? };
+        // SAFETY: `dev` is a valid, unregistered device and we hold RTNL.
+        let ret = unsafe { bindings::register_netdevice(dev) };
+        if ret < 0 {
+            // SAFETY: Initialised above; rtnetlink frees the device without our destructor.
+            unsafe { core::ptr::drop_in_place(slot) };
+            return Err(Error::from_errno(ret));
+        }
+        // Only now: a failed `register_netdevice` would have called the destructor itself.
+        // SAFETY: We hold RTNL; the device is registered and its state initialised.
+        unsafe { (*dev).priv_destructor = Some(destructor_callback::<T>) };
+        pr_debug!("{:?} device {} created\n", T::KIND, ndev.ifindex());
+        Ok(0)
+    })
+}
+
+/// `net_device::priv_destructor`: drops the private state.
+///
+/// # Safety
+///
+/// Called by the core only, once, when the last reference to the device is gone.
+unsafe extern "C" fn destructor_callback<T: LinkDriver>(dev: *mut bindings::net_device) {
+    // SAFETY: The core calls `priv_destructor` once, when the last reference to the device is
+    // gone, just before freeing it.
+    let ndev = unsafe { NetDevice::from_raw(dev) };
+    pr_debug!("{:?} device {} destroyed\n", T::KIND, ndev.ifindex());
+    // SAFETY: Set only once `newlink_callback` initialised the state; nothing uses it any more.
+    unsafe { core::ptr::drop_in_place(ndev.priv_ptr().cast::<T>()) };
+}
+
+/// `ndo_start_xmit`.
+///
+/// # Safety
+///
+/// Called by the core only, with a registered device of kind `T` and an owned buffer.
+unsafe extern "C" fn start_xmit_callback<T: LinkDriver>(
+    skb: *mut bindings::sk_buff,
+    dev: *mut bindings::net_device,
+) -> bindings::netdev_tx_t {
+    // SAFETY: The core calls `ndo_start_xmit` with a registered device of our kind.
+    let ndev = unsafe { NetDevice::from_raw(dev) };
+    if let Some(skb) = NonNull::new(skb) {
+        // SAFETY: The core hands its reference to the buffer over to the driver.
+        let skb = unsafe { SkBuff::from_raw(skb) };
+        // SAFETY: A registered device of kind `T` has its private state initialised.
+        unsafe { driver::<T>(ndev) }.start_xmit(ndev, skb);
+    }
+    bindings::netdev_tx_NETDEV_TX_OK
+}
