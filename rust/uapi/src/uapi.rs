@@ -35,3 +35,126 @@ pub const LISP_GENL_NAME: &str = "lisp";
 
 /// The generic-netlink family version.
 pub const LISP_GENL_VERSION: u8 = 1;
+
+// ---- Generic netlink family "lisp" ----------------------------------------------------------
+//
+// Requests name the device with LISP_A_IFINDEX or LISP_A_IFNAME (exactly one). Map-cache entries
+// travel as LISP_A_MAP nests (several per MAP_ADD/MAP_DEL request for bulk loads). MAP_GET is a
+// "do" (exact prefix, or with LISP_A_LOOKUP the longest match of one address) and a "dump"
+// (every entry of the device, optionally of one instance ID). MAP_ADD honours NLM_F_EXCL
+// (fail with EEXIST if the prefix exists) and NLM_F_REPLACE (replace it); neither: EEXIST too,
+// as `ip route add`. The "events" multicast group carries MAP_ADD/MAP_DEL notifications for every
+// change and rate-limited LISP_CMD_MISS notifications for packets without a mapping.
+
+/// Commands (genlmsghdr.cmd).
+pub const LISP_CMD_UNSPEC: u8 = 0;
+/// Add or replace entries (LISP_A_MAP, one or more). Also the event for an added entry.
+pub const LISP_CMD_MAP_ADD: u8 = 1;
+/// Delete entries (LISP_A_MAP with IID, EID, PLEN). Also the event for a deleted entry.
+pub const LISP_CMD_MAP_DEL: u8 = 2;
+/// Get one entry (do) or all entries (dump).
+pub const LISP_CMD_MAP_GET: u8 = 3;
+/// Delete every entry of the device, or of one instance ID (LISP_A_IID).
+pub const LISP_CMD_MAP_FLUSH: u8 = 4;
+/// Device configuration and counters (do: one device; dump: every lisp device of the netns).
+pub const LISP_CMD_DEV_GET: u8 = 5;
+/// Event: a packet found no mapping (LISP_A_IFINDEX, LISP_A_IID, LISP_A_LOOKUP = the EID).
+pub const LISP_CMD_MISS: u8 = 6;
+
+/// Top-level attributes.
+pub const LISP_A_UNSPEC: u16 = 0;
+/// u32: the device's interface index.
+pub const LISP_A_IFINDEX: u16 = 1;
+/// string: the device's name.
+pub const LISP_A_IFNAME: u16 = 2;
+/// nest (LISP_MAP_A_*), repeated: a map-cache entry.
+pub const LISP_A_MAP: u16 = 3;
+/// u32: instance ID (MAP_FLUSH, MAP_GET dump filter, MISS event).
+pub const LISP_A_IID: u16 = 4;
+/// binary, 4 or 16 bytes: an address to look up (MAP_GET longest match; MISS event's EID).
+pub const LISP_A_LOOKUP: u16 = 5;
+/// u32: flow hash for MAP_GET lookup, to report the RLOC a packet with that hash would use.
+pub const LISP_A_HASH: u16 = 6;
+/// nest (LISP_STAT_A_*): device counters (DEV_GET reply).
+pub const LISP_A_STATS: u16 = 7;
+/// u32: number of map-cache entries (DEV_GET reply).
+pub const LISP_A_MAP_COUNT: u16 = 8;
+/// u32: the device's default instance ID (DEV_GET reply).
+pub const LISP_A_DEFAULT_IID: u16 = 9;
+/// u16: the device's UDP port (DEV_GET reply).
+pub const LISP_A_PORT: u16 = 10;
+
+/// Map-cache entry attributes (inside LISP_A_MAP).
+pub const LISP_MAP_A_UNSPEC: u16 = 0;
+/// u32: instance ID, 0..=LISP_IID_MAX (default: the device's default instance ID).
+pub const LISP_MAP_A_IID: u16 = 1;
+/// binary, 4 (IPv4) or 16 (IPv6) bytes: the EID prefix's address; host bits must be zero.
+pub const LISP_MAP_A_EID: u16 = 2;
+/// u8: EID prefix length, 0..=32 (IPv4) or 0..=128 (IPv6).
+pub const LISP_MAP_A_PLEN: u16 = 3;
+/// nest (LISP_RLOC_A_*), repeated 0..=LISP_MAX_RLOCS times: a locator.
+pub const LISP_MAP_A_RLOC: u16 = 4;
+/// u32: seconds until the entry expires; absent or 0: never.
+pub const LISP_MAP_A_TTL: u16 = 5;
+/// u8 (LISP_ACTION_*): what to do with packets of a negative entry (no RLOC).
+pub const LISP_MAP_A_ACTION: u16 = 6;
+/// u32, replies only: seconds left before expiry (absent: never expires).
+pub const LISP_MAP_A_EXPIRES: u16 = 7;
+/// u32, MAP_GET lookup replies only: index (in LISP_MAP_A_RLOC order) of the RLOC chosen for
+/// LISP_A_HASH; absent when no RLOC is usable.
+pub const LISP_MAP_A_SELECTED: u16 = 8;
+
+/// Locator attributes (inside LISP_MAP_A_RLOC).
+pub const LISP_RLOC_A_UNSPEC: u16 = 0;
+/// binary, 4 or 16 bytes: the locator's address.
+pub const LISP_RLOC_A_ADDR: u16 = 1;
+/// u8: priority, lower is preferred; 255 means "do not use" (RFC 9301). Default 1.
+pub const LISP_RLOC_A_PRIORITY: u16 = 2;
+/// u8: weight among RLOCs of the same priority, 0..=100. Default 100.
+pub const LISP_RLOC_A_WEIGHT: u16 = 3;
+/// u8: 1 if the locator is up (default), 0 if down.
+pub const LISP_RLOC_A_UP: u16 = 4;
+
+/// Counter attributes (inside LISP_A_STATS), all u64.
+pub const LISP_STAT_A_UNSPEC: u16 = 0;
+/// Packets encapsulated and sent.
+pub const LISP_STAT_A_TX_PACKETS: u16 = 1;
+/// Dropped: no map-cache entry covers the destination.
+pub const LISP_STAT_A_TX_NO_MAPPING: u16 = 2;
+/// Dropped: a negative entry with action drop, or no usable RLOC.
+pub const LISP_STAT_A_TX_NEGATIVE: u16 = 3;
+/// Dropped: not IPv4/IPv6 (ARP, VLAN-tagged, other ethertypes).
+pub const LISP_STAT_A_TX_BAD_PROTOCOL: u16 = 4;
+/// Dropped: no route to the RLOC, or headroom could not be made.
+pub const LISP_STAT_A_TX_ERRORS: u16 = 5;
+/// Packets decapsulated and delivered.
+pub const LISP_STAT_A_RX_PACKETS: u16 = 6;
+/// Dropped on receive: truncated or malformed LISP header.
+pub const LISP_STAT_A_RX_BAD_HEADER: u16 = 7;
+/// Dropped on receive: instance ID not served by the device.
+pub const LISP_STAT_A_RX_BAD_IID: u16 = 8;
+/// Dropped on receive: inner packet neither IPv4 nor IPv6.
+pub const LISP_STAT_A_RX_BAD_VERSION: u16 = 9;
+/// Cache-miss notifications sent to the "events" group.
+pub const LISP_STAT_A_MISS_NOTIFY: u16 = 10;
+/// Cache-miss notifications suppressed by the rate limit.
+pub const LISP_STAT_A_MISS_RATELIMITED: u16 = 11;
+
+/// Negative-entry actions (LISP_MAP_A_ACTION).
+pub const LISP_ACTION_DROP: u8 = 0;
+/// Send the packet natively (hand it back to the stack unencapsulated).
+pub const LISP_ACTION_FORWARD: u8 = 1;
+/// Drop it and notify the "events" group (LISP_CMD_MISS), rate-limited.
+pub const LISP_ACTION_NOTIFY: u8 = 2;
+
+/// The multicast group of map changes and cache-miss notifications.
+pub const LISP_MCGRP_EVENTS: &str = "events";
+
+/// Most RLOCs an entry may have.
+pub const LISP_MAX_RLOCS: usize = 8;
+/// Largest instance ID (24 bits).
+pub const LISP_IID_MAX: u32 = (1 << 24) - 1;
+/// RLOC priority meaning "unusable".
+pub const LISP_PRIORITY_UNUSABLE: u8 = 255;
+/// Largest RLOC weight.
+pub const LISP_WEIGHT_MAX: u8 = 100;
