@@ -46,12 +46,12 @@ tar -C "$work" --strip-components=1 -xf "$tarball"
 cd "$work"
 log "kernel: configuring"
 make -s tinyconfig >/dev/null
-scripts/kconfig/merge_config.sh -m .config "$top/scripts/kernel-base.config" "$top/selftests/config" >/dev/null
+scripts/kconfig/merge_config.sh -m .config "$top/scripts/kernel-base.config" "$top/selftests/config" >/dev/null 2>&1
 make -s olddefconfig >/dev/null
 for opt in CONFIG_RUST CONFIG_NET_UDP_TUNNEL CONFIG_VETH CONFIG_IPV6 CONFIG_OPENVSWITCH CONFIG_VIRTIO_PCI; do
 	grep -q "^$opt=y" .config || die "$opt did not stay enabled in .config"
 done
-make -s rustavailable
+make -s rustavailable >&2
 jobs=$(( $(nproc) + 1 ))
 log "kernel: building bzImage and modules with -j$jobs (about 10 minutes on 2 cores)"
 make -s -j"$jobs" bzImage modules >"$work/build.log" 2>&1 || {
