@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The 8-byte LISP data header that follows the outer UDP header (RFC 9300 section 5.3):
+//
+//    0                   1                   2                   3
+//    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |N|L|E|V|I|R|K|K|            Nonce/Map-Version                  |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                 Instance ID/Locator-Status-Bits               |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// With I = 1 the second word is a 24-bit Instance ID followed by 8 Locator-Status-Bits; with
+// I = 0 it is 32 Locator-Status-Bits. With V = 1 the first word's low 24 bits are the Source and
+// Dest Map-Versions (12 bits each) instead of a nonce. Decoding accepts every flag combination,
+// as an ETR must.
+
+use core::ffi::CStr;
+
+/// The length of the LISP data header in bytes.
+pub const LISP_HEADER_LEN: usize = 8;
+
+/// The N bit: the nonce field holds a nonce.
+pub const FLAG_N: u8 = 0x80;
+/// The L bit: the Locator-Status-Bits are in use.
+pub const FLAG_L: u8 = 0x40;
+/// The E bit: echo-nonce request.
+pub const FLAG_E: u8 = 0x20;
+/// The V bit: the nonce field holds map versions.
+pub const FLAG_V: u8 = 0x10;
+/// The I bit: the second word holds an Instance ID.
+pub const FLAG_I: u8 = 0x08;
+/// The reserved flag bits (R and the two K bits).
+pub const FLAGS_RESERVED: u8 = 0x07;
+
+/// The largest 24-bit value (nonce, Instance ID).
+const MASK24: u32 = 0x00ff_ffff;
+
+/// A decoded LISP data header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LispHeader {
+    /// N: `nonce` holds a nonce.
+    pub nonce_present: bool,
+    /// L: `lsb` holds Locator-Status-Bits.
+    pub lsb_enabled: bool,
+    /// E: the sender asks for its nonce to be echoed.
+    pub echo_nonce: bool,
+    /// V: `nonce` holds the Source and Dest Map-Versions.
+    pub map_version: bool,
+    /// I: `instance_id` is present (and `lsb` has 8 bits instead of 32).
+    pub iid_present: bool,
+    /// The three reserved flag bits (R, K, K), in the low bits; sent as given, never checked.
+    pub reserved: u8,
+    /// The 24-bit Nonce/Map-Version field.
+    pub nonce: u32,
+    /// The 24-bit Instance ID (meaningful when `iid_present`).
+    pub instance_id: u32,
+    /// The Locator-Status-Bits: 32 bits, or 8 when `iid_present`.
+    pub lsb: u32,
+}
+
+/// Why [`LispHeader::decode`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// Fewer than [`LISP_HEADER_LEN`] bytes.
+    Truncated,
+}
+
+impl HeaderError {
+    /// Returns a message for the user.
+    pub fn message(&self) -> &'static CStr {
+        match self {
+            Self::Truncated => c"LISP header truncated",
+        }
+    }
+}
+
+impl LispHeader {
+    /// Returns the flags byte.
+    pub fn flags(&self) -> u8 {
+        let mut f = self.reserved & FLAGS_RESERVED;
+        for (set, bit) in [
+            (self.nonce_present, FLAG_N),
+            (self.lsb_enabled, FLAG_L),
+            (self.echo_nonce, FLAG_E),
+            (self.map_version, FLAG_V),
+            (self.iid_present, FLAG_I),
+        ] {
+            if set {
+                f |= bit;
+            }
+        }
+        f
+    }
+
+    /// Encodes the header. Field bits beyond their width (24 bits for `nonce` and `instance_id`,
+    /// 8 bits of `lsb` when `iid_present`, 3 bits of `reserved`) are dropped.
+    pub fn encode(&self) -> [u8; LISP_HEADER_LEN] {
+        let first = u32::from(self.flags()) << 24 | (self.nonce & MASK24);
+        let second = if self.iid_present {
+            (self.instance_id & MASK24) << 8 | (self.lsb & 0xff)
+        } else {
+            self.lsb
+        };
+        let mut out = [0; LISP_HEADER_LEN];
+        for (d, s) in out
+            .iter_mut()
+            .zip(first.to_be_bytes().into_iter().chain(second.to_be_bytes()))
+        {
+            *d = s;
+        }
+        out
+    }
+
+    /// Decodes the header at the start of `b`; fails only when `b` is shorter than 8 bytes.
+    pub fn decode(b: &[u8]) -> Result<Self, HeaderError> {
+        let (Some(w0), Some(w1)) = (b.get(0..4), b.get(4..8)) else {
+            return Err(HeaderError::Truncated);
+        };
+        let word = |w: &[u8]| -> Result<u32, HeaderError> {
+            let a: [u8; 4] = w.try_into().map_err(|_| HeaderError::Truncated)?;
+            Ok(u32::from_be_bytes(a))
+        };
+        let first = word(w0)?;
+        let second = word(w1)?;
+        let flags = (first >> 24) as u8;
+        let iid_present = flags & FLAG_I != 0;
+        Ok(Self {
+            nonce_present: flags & FLAG_N != 0,
+            lsb_enabled: flags & FLAG_L != 0,
+            echo_nonce: flags & FLAG_E != 0,
+            map_version: flags & FLAG_V != 0,
+            iid_present,
+            reserved: flags & FLAGS_RESERVED,
+            nonce: first & MASK24,
+            instance_id: if iid_present { second >> 8 } else { 0 },
+            lsb: if iid_present { second & 0xff } else { second },
+        })
+    }
+
+    /// Returns the Source Map-Version (the high 12 bits of `nonce`, when `map_version`).
+    pub fn source_map_version(&self) -> u16 {
+        ((self.nonce >> 12) & 0xfff) as u16
+    }
+
+    /// Returns the Dest Map-Version (the low 12 bits of `nonce`, when `map_version`).
+    pub fn dest_map_version(&self) -> u16 {
+        (self.nonce & 0xfff) as u16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_and_instance_id() {
+        // N=1, I=1; nonce 0x123456; Instance ID 0xabcdef; LSBs 0x01.
+        let h = LispHeader {
+            nonce_present: true,
+            iid_present: true,
+            nonce: 0x12_3456,
+            instance_id: 0xab_cdef,
+            lsb: 0x01,
+            ..Default::default()
+        };
+        let bytes = [0x88, 0x12, 0x34, 0x56, 0xab, 0xcd, 0xef, 0x01];
+        assert_eq!(h.encode(), bytes);
+        assert_eq!(LispHeader::decode(&bytes), Ok(h));
+    }
+
+    #[test]
+    fn instance_id_only() {
+        // I=1 alone, Instance ID 1: what the module sends without nonces.
+        let h = LispHeader {
+            iid_present: true,
+            instance_id: 1,
+            ..Default::default()
+        };
+        let bytes = [0x08, 0, 0, 0, 0, 0, 0x01, 0];
+        assert_eq!(h.encode(), bytes);
+        assert_eq!(LispHeader::decode(&bytes), Ok(h));
+    }
+
+    #[test]
+    fn locator_status_bits() {
+        // L=1, I=0: the second word is 32 LSBs.
+        let h = LispHeader {
+            lsb_enabled: true,
+            lsb: 0x8000_0003,
+            ..Default::default()
+        };
+        let bytes = [0x40, 0, 0, 0, 0x80, 0, 0, 0x03];
+        assert_eq!(h.encode(), bytes);
+        assert_eq!(LispHeader::decode(&bytes), Ok(h));
+    }
+
+    #[test]
+    fn map_versions() {
+        // V=1, Source Map-Version 0xabc, Dest Map-Version 0x123, I=1, Instance ID 0x10000.
+        let bytes = [0x18, 0xab, 0xc1, 0x23, 0x01, 0x00, 0x00, 0x00];
+        let h = LispHeader::decode(&bytes).unwrap();
+        assert!(h.map_version && h.iid_present && !h.nonce_present);
+        assert_eq!(h.nonce, 0xab_c123);
+        assert_eq!(h.source_map_version(), 0xabc);
+        assert_eq!(h.dest_map_version(), 0x123);
+        assert_eq!(h.instance_id, 0x1_0000);
+        assert_eq!(h.lsb, 0);
+        assert_eq!(h.encode(), bytes);
+    }
+
+    #[test]
+    fn echo_nonce_and_reserved_bits() {
+        // Every flag set, including R, K, K: an ETR accepts it.
+        let bytes = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe];
+        let h = LispHeader::decode(&bytes).unwrap();
+        assert!(h.nonce_present && h.lsb_enabled && h.echo_nonce && h.map_version);
+        assert!(h.iid_present);
+        assert_eq!(h.reserved, 0x07);
+        assert_eq!(h.flags(), 0xff);
+        assert_eq!(h.nonce, MASK24);
+        assert_eq!(h.instance_id, MASK24);
+        assert_eq!(h.lsb, 0xfe);
+        assert_eq!(h.encode(), bytes);
+        // E with N, as an ITR asking for an echo sends it.
+        let h = LispHeader {
+            nonce_present: true,
+            echo_nonce: true,
+            nonce: 0xc0_ffee,
+            ..Default::default()
+        };
+        assert_eq!(h.encode(), [0xa0, 0xc0, 0xff, 0xee, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn encode_drops_out_of_range_bits() {
+        let h = LispHeader {
+            iid_present: true,
+            reserved: 0xf9,
+            nonce: 0xff12_3456,
+            instance_id: 0xff00_0001,
+            lsb: 0x1234,
+            ..Default::default()
+        };
+        assert_eq!(h.encode(), [0x09, 0x12, 0x34, 0x56, 0, 0, 0x01, 0x34]);
+    }
+
+    #[test]
+    fn round_trips() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bytes = x.to_be_bytes();
+            let h = LispHeader::decode(&bytes).unwrap();
+            assert_eq!(h.encode(), bytes);
+            assert_eq!(LispHeader::decode(&h.encode()), Ok(h));
+        }
+    }
+
+    #[test]
+    fn truncated() {
+        let bytes = [0x88, 0, 0, 1, 0, 0, 0, 7, 0x45];
+        for n in 0..LISP_HEADER_LEN {
+            assert_eq!(LispHeader::decode(&bytes[..n]), Err(HeaderError::Truncated));
+        }
+        // Longer input: the header is the first 8 bytes.
+        let h = LispHeader::decode(&bytes).unwrap();
+        assert_eq!(h.encode(), bytes[..8]);
+        assert!(!HeaderError::Truncated.message().to_bytes().is_empty());
+    }
+}

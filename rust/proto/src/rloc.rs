@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Locators (RLOCs) of a map-cache entry: validation of a configured set, and the choice of the
+// locator a flow is sent to (RFC 9300 section 10 and RFC 9301 section 5.4: the usable locators
+// of the best priority share the flows in proportion to their weights).
+
+use core::ffi::CStr;
+
+/// The most locators a map-cache entry holds.
+pub const MAX_RLOCS: usize = 8;
+
+/// The priority that marks a locator as not to be used for unicast forwarding (RFC 9301).
+pub const PRIORITY_UNUSABLE: u8 = 255;
+
+/// The largest weight of a locator.
+pub const MAX_WEIGHT: u8 = 100;
+
+/// A routing locator: where packets for an EID prefix are tunnelled to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rloc {
+    /// The address; an IPv4 address is in the first 4 bytes (the others are ignored).
+    pub addr: [u8; 16],
+    /// Whether `addr` is an IPv6 address.
+    pub v6: bool,
+    /// The priority: lower is preferred, 255 means unusable.
+    pub priority: u8,
+    /// The share of flows among locators of the same priority, 0 to 100.
+    pub weight: u8,
+    /// Whether the locator is reachable.
+    pub up: bool,
+}
+
+impl Rloc {
+    /// Makes an IPv4 locator that is up.
+    pub fn v4(addr: [u8; 4], priority: u8, weight: u8) -> Self {
+        let mut a = [0; 16];
+        for (d, s) in a.iter_mut().zip(addr) {
+            *d = s;
+        }
+        Self {
+            addr: a,
+            v6: false,
+            priority,
+            weight,
+            up: true,
+        }
+    }
+
+    /// Makes an IPv6 locator that is up.
+    pub fn v6(addr: [u8; 16], priority: u8, weight: u8) -> Self {
+        Self {
+            addr,
+            v6: true,
+            priority,
+            weight,
+            up: true,
+        }
+    }
+
+    /// Returns the meaningful bytes of the address (4 for IPv4, 16 for IPv6).
+    pub fn addr_bytes(&self) -> &[u8] {
+        let len = if self.v6 { 16 } else { 4 };
+        self.addr.get(..len).unwrap_or(&self.addr)
+    }
+
+    /// Returns whether flows may be sent to this locator.
+    pub fn usable(&self) -> bool {
+        self.up && self.priority != PRIORITY_UNUSABLE
+    }
+}
+
+/// Why [`validate`] rejected a set of locators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RlocError {
+    /// More than [`MAX_RLOCS`] locators.
+    TooMany,
+    /// A weight above [`MAX_WEIGHT`].
+    Weight,
+    /// The unspecified address (`0.0.0.0` or `::`).
+    Unspecified,
+    /// A multicast address (`224.0.0.0/4` or `ff00::/8`).
+    Multicast,
+    /// The IPv4 limited broadcast address `255.255.255.255`.
+    Broadcast,
+    /// The same address twice.
+    Duplicate,
+}
+
+impl RlocError {
+    /// Returns a message for the user (netlink extended ack).
+    pub fn message(&self) -> &'static CStr {
+        match self {
+            Self::TooMany => c"at most 8 RLOCs per map-cache entry",
+            Self::Weight => c"RLOC weight must be 0-100",
+            Self::Unspecified => c"RLOC address must not be unspecified",
+            Self::Multicast => c"RLOC address must not be multicast",
+            Self::Broadcast => c"RLOC address must not be broadcast",
+            Self::Duplicate => c"duplicate RLOC address",
+        }
+    }
+}
+
+/// Checks one locator's weight and address.
+fn validate_one(r: &Rloc) -> Result<(), RlocError> {
+    if r.weight > MAX_WEIGHT {
+        return Err(RlocError::Weight);
+    }
+    let a = r.addr_bytes();
+    let first = a.first().copied().unwrap_or(0);
+    if a.iter().all(|&b| b == 0) {
+        Err(RlocError::Unspecified)
+    } else if (r.v6 && first == 0xff) || (!r.v6 && first & 0xf0 == 0xe0) {
+        Err(RlocError::Multicast)
+    } else if !r.v6 && a.iter().all(|&b| b == 0xff) {
+        Err(RlocError::Broadcast)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a configured set of locators: at most [`MAX_RLOCS`], weights 0 to 100, addresses
+/// neither unspecified, multicast nor broadcast, no address twice. An empty set is valid (a
+/// negative map-cache entry).
+pub fn validate(rlocs: &[Rloc]) -> Result<(), RlocError> {
+    if rlocs.len() > MAX_RLOCS {
+        return Err(RlocError::TooMany);
+    }
+    for (i, r) in rlocs.iter().enumerate() {
+        validate_one(r)?;
+        let earlier = rlocs.get(..i).unwrap_or(&[]);
+        if earlier
+            .iter()
+            .any(|o| o.v6 == r.v6 && o.addr_bytes() == r.addr_bytes())
+        {
+            return Err(RlocError::Duplicate);
+        }
+    }
+    Ok(())
+}
+
+/// Chooses the locator for a flow with 32-bit hash `hash`; returns its index in `rlocs`.
+///
+/// Among the usable locators (up, priority not 255) of the best (lowest) priority, each gets a
+/// share of the hash space proportional to its weight; when all their weights are 0 they share
+/// it equally. The same hash always gives the same choice. `None` when no locator is usable.
+/// Weights are used as given (see [`validate`]); no division is made.
+pub fn select(rlocs: &[Rloc], hash: u32) -> Option<usize> {
+    let best = rlocs
+        .iter()
+        .filter(|r| r.usable())
+        .map(|r| r.priority)
+        .min()?;
+    let candidates = || {
+        rlocs
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| r.usable() && r.priority == best)
+    };
+    let weighted: u64 = candidates().map(|(_, r)| u64::from(r.weight)).sum();
+    let share = |r: &Rloc| {
+        if weighted == 0 {
+            1
+        } else {
+            u64::from(r.weight)
+        }
+    };
+    let total: u64 = if weighted == 0 {
+        candidates().map(|_| 1u64).sum()
+    } else {
+        weighted
+    };
+    // Scale the hash into `0..total` by multiply-shift; clamping `total` (only possible with
+    // millions of locators) keeps the product within 64 bits and the target below the total.
+    let total = u64::from(u32::try_from(total).unwrap_or(u32::MAX));
+    let target = (u64::from(hash) * total) >> 32;
+    let mut acc = 0u64;
+    let mut last = None;
+    for (i, r) in candidates() {
+        acc += share(r);
+        if target < acc {
+            return Some(i);
+        }
+        last = Some(i);
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// Counts how often each index is chosen over `2^16` evenly spaced hashes.
+    fn spread(rlocs: &[Rloc]) -> Vec<u32> {
+        let mut counts = std::vec![0u32; rlocs.len()];
+        for i in 0..1u32 << 16 {
+            let k = select(rlocs, i << 16).expect("a usable RLOC");
+            counts[k] += 1;
+        }
+        counts
+    }
+
+    /// Asserts that `count` out of `2^16` is within 2 points of `share`.
+    fn assert_share(count: u32, share: f64) {
+        let got = f64::from(count) / 65536.0;
+        assert!((got - share).abs() <= 0.02, "got {got}, want {share}");
+    }
+
+    #[test]
+    fn prefers_lowest_priority() {
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 2, 100),
+            Rloc::v4([10, 0, 0, 2], 1, 10),
+            Rloc::v4([10, 0, 0, 3], 1, 20),
+        ];
+        let c = spread(&r);
+        assert_eq!(c[0], 0);
+        assert_share(c[1], 1.0 / 3.0);
+        assert_share(c[2], 2.0 / 3.0);
+    }
+
+    #[test]
+    fn skips_unusable_and_down() {
+        let mut r = [
+            Rloc::v4([10, 0, 0, 1], 255, 100),
+            Rloc::v4([10, 0, 0, 2], 0, 50),
+            Rloc::v4([10, 0, 0, 3], 7, 50),
+        ];
+        r[1].up = false;
+        for h in [0, 1, 0x8000_0000, u32::MAX] {
+            assert_eq!(select(&r, h), Some(2));
+        }
+        r[2].up = false;
+        assert_eq!(select(&r, 12345), None);
+        assert_eq!(select(&[], 0), None);
+        let all_255 = [Rloc::v6(
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            255,
+            1,
+        )];
+        assert_eq!(select(&all_255, 0), None);
+    }
+
+    #[test]
+    fn deterministic() {
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 1, 33),
+            Rloc::v4([10, 0, 0, 2], 1, 33),
+            Rloc::v4([10, 0, 0, 3], 1, 34),
+        ];
+        let mut x = 0x1234_5678u32;
+        for _ in 0..1000 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            assert_eq!(select(&r, x), select(&r, x));
+        }
+        // Boundaries of the hash space.
+        assert_eq!(select(&r, 0), Some(0));
+        assert_eq!(select(&r, u32::MAX), Some(2));
+    }
+
+    #[test]
+    fn weight_proportions() {
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 3, 10),
+            Rloc::v4([10, 0, 0, 2], 3, 30),
+            Rloc::v4([10, 0, 0, 3], 9, 100),
+            Rloc::v4([10, 0, 0, 4], 3, 60),
+            Rloc::v4([10, 0, 0, 5], 3, 0),
+        ];
+        let c = spread(&r);
+        assert_share(c[0], 0.1);
+        assert_share(c[1], 0.3);
+        assert_eq!(c[2], 0);
+        assert_share(c[3], 0.6);
+        assert_eq!(c[4], 0, "weight 0 gets nothing when others have weight");
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 0, 1),
+            Rloc::v4([10, 0, 0, 2], 0, 99),
+        ];
+        let c = spread(&r);
+        assert_share(c[0], 0.01);
+        assert_share(c[1], 0.99);
+        assert!(c[0] > 0);
+    }
+
+    #[test]
+    fn all_zero_weights_split_equally() {
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 5, 0),
+            Rloc::v4([10, 0, 0, 2], 5, 0),
+            Rloc::v4([10, 0, 0, 3], 5, 0),
+            Rloc::v4([10, 0, 0, 4], 6, 100),
+        ];
+        let c = spread(&r);
+        for &n in &c[..3] {
+            assert_share(n, 1.0 / 3.0);
+        }
+        assert_eq!(c[3], 0);
+    }
+
+    #[test]
+    fn weights_above_100_do_not_panic() {
+        let r = [
+            Rloc::v4([10, 0, 0, 1], 0, 255),
+            Rloc::v4([10, 0, 0, 2], 0, 255),
+        ];
+        let c = spread(&r);
+        assert_share(c[0], 0.5);
+    }
+
+    #[test]
+    fn validates() {
+        let ok = [
+            Rloc::v4([192, 0, 2, 1], 1, 100),
+            Rloc::v6(
+                [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                1,
+                0,
+            ),
+            Rloc::v4([127, 0, 0, 1], 255, 0),
+        ];
+        assert_eq!(validate(&ok), Ok(()));
+        assert_eq!(validate(&[]), Ok(()));
+        let eight: Vec<Rloc> = (1..=8).map(|i| Rloc::v4([10, 0, 0, i], 1, 1)).collect();
+        assert_eq!(validate(&eight), Ok(()));
+        let nine: Vec<Rloc> = (1..=9).map(|i| Rloc::v4([10, 0, 0, i], 1, 1)).collect();
+        assert_eq!(validate(&nine), Err(RlocError::TooMany));
+
+        let bad = |r: Rloc| validate(&[Rloc::v4([10, 0, 0, 1], 1, 1), r]);
+        assert_eq!(bad(Rloc::v4([10, 0, 0, 2], 1, 101)), Err(RlocError::Weight));
+        assert_eq!(
+            bad(Rloc::v4([0, 0, 0, 0], 1, 1)),
+            Err(RlocError::Unspecified)
+        );
+        assert_eq!(bad(Rloc::v6([0; 16], 1, 1)), Err(RlocError::Unspecified));
+        assert_eq!(
+            bad(Rloc::v4([224, 0, 0, 1], 1, 1)),
+            Err(RlocError::Multicast)
+        );
+        assert_eq!(
+            bad(Rloc::v4([239, 1, 2, 3], 1, 1)),
+            Err(RlocError::Multicast)
+        );
+        let mut mc6 = [0u8; 16];
+        mc6[0] = 0xff;
+        mc6[1] = 0x02;
+        mc6[15] = 1;
+        assert_eq!(bad(Rloc::v6(mc6, 1, 1)), Err(RlocError::Multicast));
+        assert_eq!(bad(Rloc::v4([255; 4], 1, 1)), Err(RlocError::Broadcast));
+        assert_eq!(
+            bad(Rloc::v4([10, 0, 0, 1], 2, 2)),
+            Err(RlocError::Duplicate)
+        );
+        // An IPv4 address ignores bytes 4..; the same bytes as IPv6 are another address.
+        let mut v4 = Rloc::v4([10, 0, 0, 1], 1, 1);
+        v4.addr[9] = 7;
+        assert_eq!(bad(v4), Err(RlocError::Duplicate));
+        let mut v6 = [0u8; 16];
+        v6[..4].copy_from_slice(&[10, 0, 0, 1]);
+        assert_eq!(bad(Rloc::v6(v6, 1, 1)), Ok(()));
+
+        for e in [
+            RlocError::TooMany,
+            RlocError::Weight,
+            RlocError::Unspecified,
+            RlocError::Multicast,
+            RlocError::Broadcast,
+            RlocError::Duplicate,
+        ] {
+            assert!(!e.message().to_bytes().is_empty());
+        }
+        assert_eq!(RlocError::Weight.message(), c"RLOC weight must be 0-100");
+    }
+}
