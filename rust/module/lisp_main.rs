@@ -9,7 +9,14 @@
 use kernel::prelude::*;
 
 mod device;
+mod map_cache;
+mod netlink;
 mod sys;
+
+/// The map-cache algorithms, shared with the host tests (see `rust/proto`).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../proto/src/kernel.rs"]
+mod proto;
 
 /// The uAPI numbers, shared with `lispctl` (see `rust/uapi`).
 #[allow(dead_code, unreachable_pub)]
@@ -28,14 +35,18 @@ module! {
 
 /// The module's registrations. Fields are dropped in declaration order, the reverse of `init`.
 struct LispModule {
+    _genl: sys::genl::Registration,
     _link: sys::rtnl::Registration<device::Lisp>,
 }
 
 impl kernel::Module for LispModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         sys::check_layout()?;
+        // Devices first: the family's handlers look devices up.
+        let link = sys::rtnl::Registration::new()?;
         Ok(Self {
-            _link: sys::rtnl::Registration::new()?,
+            _genl: sys::genl::Registration::new()?,
+            _link: link,
         })
     }
 }

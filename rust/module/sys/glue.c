@@ -7,6 +7,7 @@
 #include <linux/netdevice.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
+#include <net/genetlink.h>
 #include <net/rtnetlink.h>
 
 #include "glue.h"
@@ -19,6 +20,37 @@ void lisp_netdev_set_tstats(struct net_device *dev) { dev->pcpu_stat_type = NETD
 void lisp_netdev_set_no_queue(struct net_device *dev) { dev->priv_flags |= IFF_NO_QUEUE; }
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
 void lisp_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason) { kfree_skb_reason(skb, reason); }
+
+struct net *lisp_genl_info_net(const struct genl_info *info) { return genl_info_net(info); }
+struct sk_buff *lisp_genlmsg_new_default(gfp_t flags) { return genlmsg_new(NLMSG_DEFAULT_SIZE, flags); }
+void lisp_genlmsg_end(struct sk_buff *skb, void *hdr) { genlmsg_end(skb, hdr); }
+void lisp_genlmsg_cancel(struct sk_buff *skb, void *hdr) { genlmsg_cancel(skb, hdr); }
+int lisp_genlmsg_reply(struct sk_buff *skb, struct genl_info *info) { return genlmsg_reply(skb, info); }
+int lisp_genlmsg_multicast_netns(struct net *net, struct sk_buff *skb, u32 group, gfp_t flags) { return genlmsg_multicast_netns(&lisp_genl_family, net, skb, 0, group, flags); }
+void lisp_nlmsg_free(struct sk_buff *skb) { nlmsg_free(skb); }
+struct nlattr *lisp_nla_nest_start(struct sk_buff *skb, int type) { return nla_nest_start(skb, type); }
+void lisp_nla_nest_end(struct sk_buff *skb, struct nlattr *start) { nla_nest_end(skb, start); }
+void lisp_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start) { nla_nest_cancel(skb, start); }
+const struct genl_info *lisp_genl_info_dump(struct netlink_callback *cb) { return genl_info_dump(cb); }
+void lisp_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr) { genl_dump_check_consistent(cb, hdr); }
+int lisp_genl_has_listeners(struct net *net) { return genl_has_listeners(&lisp_genl_family, net, LISP_MCGRP_EVENTS_INDEX); }
+u32 lisp_skb_len(const struct sk_buff *skb) { return skb->len; }
+void lisp_dev_put(struct net_device *dev) { dev_put(dev); }
+struct net *lisp_dev_net(const struct net_device *dev) { return dev_net(dev); }
+struct net_device *lisp_next_netdev_rcu(struct net *net, unsigned long *ifindex) { return xa_find(&net->dev_by_index, ifindex, ULONG_MAX, XA_PRESENT); }
+void lisp_rcu_read_lock(void) { rcu_read_lock(); }
+void lisp_rcu_read_unlock(void) { rcu_read_unlock(); }
+void lisp_kvfree_rcu(void *ptr) { kvfree_rcu_mightsleep(ptr); }
+unsigned long lisp_jiffies(void) { return jiffies; }
+unsigned long lisp_msecs_to_jiffies(unsigned int ms) { return msecs_to_jiffies(ms); }
+void lisp_init_delayed_work(struct delayed_work *work, work_func_t func) { INIT_DELAYED_WORK(work, func); }
+bool lisp_schedule_delayed_work(struct delayed_work *work, unsigned long delay) { return queue_delayed_work(system_power_efficient_wq, work, delay); }
+u64 __percpu *lisp_alloc_percpu_u64(unsigned int n) { return __alloc_percpu(n * sizeof(u64), sizeof(u64)); }
+void lisp_percpu_inc(u64 __percpu *counters, unsigned int idx) { this_cpu_inc(counters[idx]); }
+u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu) { return READ_ONCE(per_cpu_ptr(counters, cpu)[idx]); }
+bool lisp_cpu_possible(int cpu) { return cpu_possible(cpu); }
+unsigned int lisp_nr_cpu_ids(void) { return nr_cpu_ids; }
+struct net_device *lisp_netdev_from_priv(void *priv) { return priv - ALIGN(sizeof(struct net_device), NETDEV_ALIGN); }
 
 #define SIZE(type) { "sizeof(struct " #type ")", sizeof(struct type) }
 #define OFFSET(type, member) { #type "." #member, offsetof(struct type, member) }
@@ -35,10 +67,12 @@ const struct lisp_layout lisp_layout_table[] = {
 	OFFSET(net_device, max_mtu),
 	OFFSET(net_device, ifindex),
 	OFFSET(net_device, name),
+	OFFSET(net_device, needed_headroom),
 	SIZE(net_device_ops),
 	OFFSET(net_device_ops, ndo_start_xmit),
 	OFFSET(net_device_ops, ndo_set_mac_address),
 	OFFSET(net_device_ops, ndo_validate_addr),
+	OFFSET(net_device_ops, ndo_uninit),
 	SIZE(rtnl_link_ops),
 	OFFSET(rtnl_link_ops, kind),
 	OFFSET(rtnl_link_ops, priv_size),
@@ -50,5 +84,26 @@ const struct lisp_layout lisp_layout_table[] = {
 	OFFSET(netlink_ext_ack, _msg),
 	OFFSET(netlink_ext_ack, bad_attr),
 	SIZE(nlattr),
+	SIZE(nlmsghdr),
+	OFFSET(nlmsghdr, nlmsg_len),
+	OFFSET(nlmsghdr, nlmsg_flags),
+	SIZE(genl_info),
+	OFFSET(genl_info, snd_seq),
+	OFFSET(genl_info, snd_portid),
+	OFFSET(genl_info, nlhdr),
+	OFFSET(genl_info, genlhdr),
+	OFFSET(genl_info, attrs),
+	OFFSET(genl_info, extack),
+	SIZE(netlink_callback),
+	OFFSET(netlink_callback, extack),
+	OFFSET(netlink_callback, seq),
+	{ "netlink_callback.__bindgen_anon_1", offsetof(struct netlink_callback, ctx) },
+	SIZE(sk_buff),
+	OFFSET(sk_buff, len),
+	OFFSET(sk_buff, data_len),
+	OFFSET(sk_buff, data),
+	SIZE(delayed_work),
+	OFFSET(delayed_work, work),
+	SIZE(callback_head),
 };
 const unsigned int lisp_layout_len = ARRAY_SIZE(lisp_layout_table);

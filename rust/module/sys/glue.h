@@ -8,6 +8,9 @@
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <net/genetlink.h>
+
+#include "uapi_generated.h"
 
 void *lisp_netdev_priv(const struct net_device *dev);
 void lisp_eth_hw_addr_random(struct net_device *dev);
@@ -17,6 +20,48 @@ void lisp_netdev_set_tstats(struct net_device *dev);
 void lisp_netdev_set_no_queue(struct net_device *dev);
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void lisp_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
+
+/* Generic netlink. */
+extern struct genl_family lisp_genl_family;
+struct net *lisp_genl_info_net(const struct genl_info *info);
+struct sk_buff *lisp_genlmsg_new_default(gfp_t flags);
+void lisp_genlmsg_end(struct sk_buff *skb, void *hdr);
+void lisp_genlmsg_cancel(struct sk_buff *skb, void *hdr);
+int lisp_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+int lisp_genlmsg_multicast_netns(struct net *net, struct sk_buff *skb, u32 group, gfp_t flags);
+void lisp_nlmsg_free(struct sk_buff *skb);
+struct nlattr *lisp_nla_nest_start(struct sk_buff *skb, int type);
+void lisp_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void lisp_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+const struct genl_info *lisp_genl_info_dump(struct netlink_callback *cb);
+void lisp_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr);
+int lisp_genl_has_listeners(struct net *net);
+u32 lisp_skb_len(const struct sk_buff *skb);
+void lisp_dev_put(struct net_device *dev);
+struct net *lisp_dev_net(const struct net_device *dev);
+struct net_device *lisp_next_netdev_rcu(struct net *net, unsigned long *ifindex);
+void lisp_rcu_read_lock(void);
+void lisp_rcu_read_unlock(void);
+void lisp_kvfree_rcu(void *ptr);
+unsigned long lisp_jiffies(void);
+unsigned long lisp_msecs_to_jiffies(unsigned int ms);
+void lisp_init_delayed_work(struct delayed_work *work, work_func_t func);
+bool lisp_schedule_delayed_work(struct delayed_work *work, unsigned long delay);
+struct net_device *lisp_netdev_from_priv(void *priv);
+u64 __percpu *lisp_alloc_percpu_u64(unsigned int n);
+void lisp_percpu_inc(u64 __percpu *counters, unsigned int idx);
+u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu);
+bool lisp_cpu_possible(int cpu);
+unsigned int lisp_nr_cpu_ids(void);
+
+/* Handlers of the generic netlink family, in Rust (netlink.rs). */
+int lisp_nl_map_add_doit(struct sk_buff *skb, struct genl_info *info);
+int lisp_nl_map_del_doit(struct sk_buff *skb, struct genl_info *info);
+int lisp_nl_map_get_doit(struct sk_buff *skb, struct genl_info *info);
+int lisp_nl_map_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int lisp_nl_map_flush_doit(struct sk_buff *skb, struct genl_info *info);
+int lisp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
+int lisp_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* One entry of the layout table: a struct size or a member offset as the C compiler sees it. */
 struct lisp_layout {

@@ -7,7 +7,10 @@
 //! and offsets GCC computed for everything Rust touches directly; the module refuses to load if
 //! any of them differs from what Rust sees.
 
-use super::bindings::{self, net_device, net_device_ops, netlink_ext_ack, nlattr, rtnl_link_ops};
+use super::bindings::{
+    self, callback_head, delayed_work, genl_info, net_device, net_device_ops, netlink_callback,
+    netlink_ext_ack, nlattr, nlmsghdr, rtnl_link_ops, sk_buff,
+};
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
@@ -42,10 +45,12 @@ const LAYOUT: &[(&str, usize)] = &[
     offset!(net_device, max_mtu),
     offset!(net_device, ifindex),
     offset!(net_device, name),
+    offset!(net_device, needed_headroom),
     size!(net_device_ops),
     offset!(net_device_ops, ndo_start_xmit),
     offset!(net_device_ops, ndo_set_mac_address),
     offset!(net_device_ops, ndo_validate_addr),
+    offset!(net_device_ops, ndo_uninit),
     size!(rtnl_link_ops),
     offset!(rtnl_link_ops, kind),
     offset!(rtnl_link_ops, priv_size),
@@ -57,6 +62,27 @@ const LAYOUT: &[(&str, usize)] = &[
     offset!(netlink_ext_ack, _msg),
     offset!(netlink_ext_ack, bad_attr),
     size!(nlattr),
+    size!(nlmsghdr),
+    offset!(nlmsghdr, nlmsg_len),
+    offset!(nlmsghdr, nlmsg_flags),
+    size!(genl_info),
+    offset!(genl_info, snd_seq),
+    offset!(genl_info, snd_portid),
+    offset!(genl_info, nlhdr),
+    offset!(genl_info, genlhdr),
+    offset!(genl_info, attrs),
+    offset!(genl_info, extack),
+    size!(netlink_callback),
+    offset!(netlink_callback, extack),
+    offset!(netlink_callback, seq),
+    offset!(netlink_callback, __bindgen_anon_1),
+    size!(sk_buff),
+    offset!(sk_buff, len),
+    offset!(sk_buff, data_len),
+    offset!(sk_buff, data),
+    size!(delayed_work),
+    offset!(delayed_work, work),
+    size!(callback_head),
 ];
 
 /// Compares every entry of [`LAYOUT`] with the C compiler's value; `EINVAL` on any difference.

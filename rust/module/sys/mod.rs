@@ -30,9 +30,12 @@ pub(crate) mod bindings {
 }
 
 pub(crate) mod errno;
+pub(crate) mod genl;
 mod layout;
 pub(crate) mod netdev;
 pub(crate) mod netlink;
+pub(crate) mod percpu;
+pub(crate) mod rcu;
 pub(crate) mod rtnl;
 
 pub(crate) use layout::check as check_layout;

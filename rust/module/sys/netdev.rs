@@ -6,6 +6,9 @@
 //! [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h).
 
 use super::bindings;
+use super::genl::Net;
+use super::rcu::ReadGuard;
+use core::ffi::CStr;
 use core::ptr::NonNull;
 use kernel::types::Opaque;
 
@@ -139,5 +142,126 @@ impl Drop for SkBuff {
     fn drop(&mut self) {
         // SAFETY: We own a reference to the buffer (type invariant).
         unsafe { bindings::lisp_kfree_skb_reason(self.0.as_ptr(), DropReason::NotSpecified as u32) }
+    }
+}
+
+impl NetDevice {
+    /// A copy of the device's name, NUL-terminated (it may change at any time under RTNL).
+    pub(crate) fn name(&self) -> [u8; 16] {
+        // SAFETY: The device is valid (type invariant). The name is a fixed array that renames
+        // rewrite in place; a racing rename yields an old or new name, always NUL-terminated
+        // within the array because `dev_change_name` writes a terminated string.
+        let mut name =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).name)) };
+        name[15] = 0;
+        name
+    }
+
+    /// The namespace the device lives in.
+    pub(crate) fn net(&self) -> Option<Net<'_>> {
+        // SAFETY: The device is valid (type invariant), and a device holds its namespace.
+        unsafe { Net::from_raw(bindings::lisp_dev_net(self.as_raw())) }
+    }
+}
+
+/// A counted reference to a network device, which keeps it (and its private state) allocated.
+///
+/// # Invariants
+///
+/// `0` points to a device on which this object holds one reference (`dev_hold`).
+pub(crate) struct DeviceRef(NonNull<bindings::net_device>);
+
+// SAFETY: Device references may be dropped from any thread.
+unsafe impl Send for DeviceRef {}
+// SAFETY: `&NetDevice` methods are safe to call concurrently.
+unsafe impl Sync for DeviceRef {}
+
+impl DeviceRef {
+    /// Looks a device up by interface index in `net`.
+    pub(crate) fn by_index(net: Net<'_>, ifindex: i32) -> Option<Self> {
+        // SAFETY: `net` is live; the call returns a held device or null.
+        let dev = unsafe { bindings::dev_get_by_index(net.as_raw(), ifindex) };
+        // INVARIANT: `dev_get_by_index` took the reference.
+        NonNull::new(dev).map(Self)
+    }
+
+    /// Looks a device up by name in `net`.
+    pub(crate) fn by_name(net: Net<'_>, name: &CStr) -> Option<Self> {
+        // SAFETY: `net` is live and `name` NUL-terminated; the call returns a held device or null.
+        let dev = unsafe { bindings::dev_get_by_name(net.as_raw(), name.as_ptr().cast()) };
+        // INVARIANT: `dev_get_by_name` took the reference.
+        NonNull::new(dev).map(Self)
+    }
+}
+
+impl core::ops::Deref for DeviceRef {
+    type Target = NetDevice;
+
+    fn deref(&self) -> &NetDevice {
+        // SAFETY: We hold a reference, so the device is alive as long as `self` (type invariant).
+        unsafe { NetDevice::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for DeviceRef {
+    fn drop(&mut self) {
+        // SAFETY: We hold one reference (type invariant) and give it back.
+        unsafe { bindings::lisp_dev_put(self.0.as_ptr()) };
+    }
+}
+
+/// Calls `f` on the devices of `net` with an interface index of at least `*next`, in index order,
+/// until `f` returns `false`; `*next` is then the index to resume from.
+pub(crate) fn for_each_rcu(
+    net: Net<'_>,
+    _guard: &ReadGuard,
+    next: &mut usize,
+    mut f: impl FnMut(&NetDevice) -> bool,
+) {
+    loop {
+        let mut index = *next;
+        // SAFETY: `net` is live; the RCU read lock (`_guard`) keeps the devices found alive.
+        let dev = unsafe { bindings::lisp_next_netdev_rcu(net.as_raw(), &mut index) };
+        if dev.is_null() {
+            return;
+        }
+        *next = index;
+        // SAFETY: Found under the RCU read lock, so valid until `_guard` is dropped.
+        if !f(unsafe { NetDevice::from_raw(dev) }) {
+            return;
+        }
+        *next = index + 1;
+    }
+}
+
+/// The current time in jiffies.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: Plain read of the jiffies counter.
+    unsafe { bindings::lisp_jiffies() as u64 }
+}
+
+/// `secs` seconds in jiffies.
+pub(crate) fn secs_to_jiffies(secs: u32) -> u64 {
+    // SAFETY: Plain conversion.
+    unsafe { bindings::lisp_msecs_to_jiffies(secs.saturating_mul(1000)) as u64 }
+}
+
+/// Seconds of monotonic time (`ktime_get_seconds`), for expiry times.
+pub(crate) fn seconds() -> u32 {
+    // SAFETY: Plain read of the clock.
+    let s = unsafe { bindings::ktime_get_seconds() };
+    u32::try_from(s).unwrap_or(u32::MAX)
+}
+
+impl SkBuff {
+    /// The linear part of the buffer (`skb->data`, `skb_headlen` bytes).
+    pub(crate) fn linear(&self) -> &[u8] {
+        // SAFETY: We own the buffer (type invariant); its linear data is valid for reads for
+        // `len - data_len` bytes while we hold it.
+        unsafe {
+            let skb = self.0.as_ptr();
+            let len = (*skb).len - (*skb).data_len;
+            core::slice::from_raw_parts((*skb).data, len as usize)
+        }
     }
 }

@@ -19,7 +19,27 @@ const NLA_HDRLEN: usize = (core::mem::size_of::<bindings::nlattr>() + 3) & !3;
 pub(crate) struct Attr(bindings::nlattr);
 
 impl Attr {
-    /// The attribute's payload.
+    /// The attribute's type, without the nested/byte-order flags.
+    pub(crate) fn ty(&self) -> u16 {
+        self.0.nla_type & NLA_TYPE_MASK
+    }
+
+    /// The payload as an `u8`, if it is at least that long (the policy fixed the length).
+    pub(crate) fn get_u8(&self) -> u8 {
+        self.data().first().copied().unwrap_or(0)
+    }
+
+    /// The payload as an `u32` (host byte order), if it has that length.
+    pub(crate) fn get_u32(&self) -> Option<u32> {
+        Some(u32::from_ne_bytes(self.data().get(..4)?.try_into().ok()?))
+    }
+
+    /// The attributes nested in this one, in order.
+    pub(crate) fn nested(&self) -> AttrIter<'_> {
+        AttrIter(self.data())
+    }
+
+    /// The payload.
     pub(crate) fn data(&self) -> &[u8] {
         let len = (self.0.nla_len as usize).saturating_sub(NLA_HDRLEN);
         let start = core::ptr::from_ref(self).cast::<u8>();
@@ -28,6 +48,37 @@ impl Attr {
         unsafe { core::slice::from_raw_parts(start.add(NLA_HDRLEN), len) }
     }
 }
+
+/// Iterates over a stream of attributes (the payload of a nest, or of a message).
+pub(crate) struct AttrIter<'a>(&'a [u8]);
+
+impl<'a> AttrIter<'a> {
+    /// Iterates over the attributes in `data`, which must come from a validated message.
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Self(data)
+    }
+}
+
+impl<'a> Iterator for AttrIter<'a> {
+    type Item = &'a Attr;
+
+    fn next(&mut self) -> Option<&'a Attr> {
+        let hdr = self.0.get(..NLA_HDRLEN)?;
+        let len = usize::from(u16::from_ne_bytes([hdr[0], hdr[1]]));
+        if len < NLA_HDRLEN || len > self.0.len() {
+            self.0 = &[];
+            return None;
+        }
+        let p = self.0.as_ptr();
+        self.0 = self.0.get((len + 3) & !3..).unwrap_or(&[]);
+        // SAFETY: `p` starts a complete attribute of `len` bytes inside the borrowed buffer, and
+        // netlink attributes are 4-byte aligned, enough for `nlattr`; `Attr` is transparent.
+        Some(unsafe { &*p.cast::<Attr>() })
+    }
+}
+
+/// `NLA_TYPE_MASK`: the type bits of `nla_type`.
+const NLA_TYPE_MASK: u16 = !((1 << 15) | (1 << 14));
 
 /// An attribute table as parsed by the netlink core (`struct nlattr *tb[]`).
 ///
@@ -62,8 +113,8 @@ impl<'a> Attrs<'a> {
     }
 
     /// The attribute of type `ty`, if present.
-    pub(crate) fn get(&self, ty: u32) -> Option<&'a Attr> {
-        let ty = ty as usize;
+    pub(crate) fn get(&self, ty: impl Into<u32>) -> Option<&'a Attr> {
+        let ty = ty.into() as usize;
         if ty >= self.len {
             return None;
         }

@@ -19,6 +19,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::error::{from_result, to_result};
 use kernel::prelude::*;
+use kernel::types::Opaque;
 
 /// The device private area is aligned to `NETDEV_ALIGN`.
 const NETDEV_ALIGN: usize = 32;
@@ -49,6 +50,18 @@ pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
 
     /// Transmits (or drops) a frame. Called without locks, possibly on several CPUs at once.
     fn start_xmit(&self, dev: &NetDevice, skb: SkBuff);
+
+    /// Periodic housekeeping, from a work item, while the device is registered. Returns the
+    /// milliseconds until the next call.
+    fn periodic(&self, dev: &NetDevice) -> u32;
+}
+
+/// What lives in the private area of a device of kind `T`: the driver's state and the work item
+/// that calls [`LinkDriver::periodic`].
+#[repr(C)]
+struct Private<T> {
+    work: Opaque<bindings::delayed_work>,
+    inner: T,
 }
 
 /// The `rtnl_link_ops` of a [`LinkDriver`], to be placed in a `static`.
@@ -68,12 +81,12 @@ impl<T: LinkDriver> LinkOps<T> {
     /// Builds the table for `T`.
     pub(crate) const fn new() -> Self {
         const {
-            assert!(core::mem::align_of::<T>() <= NETDEV_ALIGN);
+            assert!(core::mem::align_of::<Private<T>>() <= NETDEV_ALIGN);
         }
         // SAFETY: All-zero is a valid `rtnl_link_ops`: null pointers and `None` callbacks.
         let mut ops: bindings::rtnl_link_ops = unsafe { core::mem::zeroed() };
         ops.kind = T::KIND.as_ptr().cast();
-        ops.priv_size = core::mem::size_of::<T>();
+        ops.priv_size = core::mem::size_of::<Private<T>>();
         ops.maxtype = T::MAXTYPE;
         ops.setup = Some(setup_callback::<T>);
         ops.validate = Some(validate_callback::<T>);
@@ -87,6 +100,19 @@ impl<T: LinkDriver> LinkOps<T> {
     fn as_raw(&self) -> *mut bindings::rtnl_link_ops {
         self.ops.get()
     }
+}
+
+/// Returns the private state of `dev` if it is a device of kind `T`.
+pub(crate) fn downcast<T: LinkDriver>(dev: &NetDevice) -> Option<&T> {
+    // SAFETY: The device is valid; `rtnl_link_ops` is set before registration and never changed.
+    let ops = unsafe { (*dev.as_raw()).rtnl_link_ops };
+    if !core::ptr::eq(ops, T::link_ops().as_raw()) {
+        return None;
+    }
+    // SAFETY: A device of kind `T` that others can find passed `newlink_callback`, which
+    // initialised a `T` in the private area; it is dropped only when the device is freed, which
+    // the caller's reference to the device (RCU or counted) prevents.
+    Some(unsafe { driver::<T>(dev) })
 }
 
 /// The registration of a device kind with rtnetlink.
@@ -125,6 +151,7 @@ impl<T: LinkDriver> Adapter<T> {
         // SAFETY: All-zero is a valid `net_device_ops`: every callback `None`.
         let mut ops: bindings::net_device_ops = unsafe { core::mem::zeroed() };
         ops.ndo_start_xmit = Some(start_xmit_callback::<T>);
+        ops.ndo_uninit = Some(uninit_callback::<T>);
         ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
         ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
         ops
@@ -139,7 +166,12 @@ impl<T: LinkDriver> Adapter<T> {
 /// and not yet dropped.
 unsafe fn driver<T: LinkDriver>(dev: &NetDevice) -> &T {
     // SAFETY: From the function's safety requirements.
-    unsafe { &*dev.priv_ptr().cast::<T>() }
+    unsafe { &(*private::<T>(dev)).inner }
+}
+
+/// The private area of `dev`, a device of kind `T`.
+fn private<T: LinkDriver>(dev: &NetDevice) -> *mut Private<T> {
+    dev.priv_ptr().cast::<Private<T>>()
 }
 
 /// `rtnl_link_ops::setup`: prepares a freshly allocated device.
@@ -210,11 +242,20 @@ unsafe extern "C" fn newlink_callback<T: LinkDriver>(
     };
     from_result(|| {
         let init = T::new_link(ndev, &data, &mut extack)?;
-        let slot = ndev.priv_ptr().cast::<T>();
-        // SAFETY: The private area is `priv_size == size_of::<T>()` bytes, aligned to
-        // `NETDEV_ALIGN >= align_of::<T>()` (checked in `LinkOps::new`), and uninitialised. It
-        // never moves: the device is freed as a whole.
+        let private = private::<T>(ndev);
+        // SAFETY: The private area is `priv_size == size_of::<Private<T>>()` bytes, aligned to
+        // `NETDEV_ALIGN >= align_of::<Private<T>>()` (checked in `LinkOps::new`), and
+        // uninitialised. It never moves: the device is freed as a whole.
+        let slot = unsafe { core::ptr::addr_of_mut!((*private).inner) };
+        // SAFETY: As above.
         unsafe { init.__pinned_init(slot)? };
+        // SAFETY: As above; the work item is initialised before anything can queue it.
+        unsafe {
+            bindings::lisp_init_delayed_work(
+                Opaque::raw_get(core::ptr::addr_of!((*private).work)),
+                Some(work_callback::<T>),
+            )
+        };
         // SAFETY: `dev` is a valid, unregistered device and we hold RTNL.
         let ret = unsafe { bindings::register_netdevice(dev) };
         if ret < 0 {
@@ -225,6 +266,7 @@ unsafe extern "C" fn newlink_callback<T: LinkDriver>(
         // Only now: a failed `register_netdevice` would have called the destructor itself.
         // SAFETY: We hold RTNL; the device is registered and its state initialised.
         unsafe { (*dev).priv_destructor = Some(destructor_callback::<T>) };
+        schedule::<T>(ndev, 1000);
         pr_debug!("{:?} device {} created\n", T::KIND, ndev.ifindex());
         Ok(0)
     })
@@ -240,8 +282,59 @@ unsafe extern "C" fn destructor_callback<T: LinkDriver>(dev: *mut bindings::net_
     // gone, just before freeing it.
     let ndev = unsafe { NetDevice::from_raw(dev) };
     pr_debug!("{:?} device {} destroyed\n", T::KIND, ndev.ifindex());
-    // SAFETY: Set only once `newlink_callback` initialised the state; nothing uses it any more.
-    unsafe { core::ptr::drop_in_place(ndev.priv_ptr().cast::<T>()) };
+    // SAFETY: Set only once `newlink_callback` initialised the state; nothing uses it any more
+    // (the work item was cancelled by `uninit_callback` when the device was unregistered).
+    unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*private::<T>(ndev)).inner)) };
+}
+
+/// Queues the device's periodic work to run in `ms` milliseconds.
+fn schedule<T: LinkDriver>(dev: &NetDevice, ms: u32) {
+    // SAFETY: Plain conversion.
+    let delay = unsafe { bindings::lisp_msecs_to_jiffies(ms) };
+    // SAFETY: The work item of a registered device of kind `T` is initialised; it is cancelled
+    // (and cannot requeue) before the private state goes away.
+    unsafe {
+        bindings::lisp_schedule_delayed_work(
+            Opaque::raw_get(core::ptr::addr_of!((*private::<T>(dev)).work)),
+            delay,
+        )
+    };
+}
+
+/// `ndo_uninit`: stops the periodic work as the device unregisters.
+///
+/// # Safety
+///
+/// Called by the core only, under RTNL, for a device of kind `T` that went through `newlink`.
+unsafe extern "C" fn uninit_callback<T: LinkDriver>(dev: *mut bindings::net_device) {
+    // SAFETY: The core passes a valid device of our kind.
+    let ndev = unsafe { NetDevice::from_raw(dev) };
+    // SAFETY: The work item was initialised in `newlink_callback`, before registration, so
+    // before any call of this callback. Cancelling also stops it from requeueing itself.
+    unsafe {
+        bindings::cancel_delayed_work_sync(Opaque::raw_get(core::ptr::addr_of!(
+            (*private::<T>(ndev)).work
+        )))
+    };
+}
+
+/// The periodic work item of a device of kind `T`.
+///
+/// # Safety
+///
+/// Called by the workqueue only, for a work item initialised by `newlink_callback`.
+unsafe extern "C" fn work_callback<T: LinkDriver>(work: *mut bindings::work_struct) {
+    // CAST: `work` is the first field of a `delayed_work`, the first field of `Private<T>`
+    // (`#[repr(C)]`), which is the device's private area.
+    let private = work.cast::<Private<T>>();
+    // SAFETY: The private area belongs to a device that is still registered: unregistering
+    // cancels this work and waits for it (`uninit_callback`).
+    let dev = unsafe { NetDevice::from_raw(bindings::lisp_netdev_from_priv(private.cast())) };
+    // SAFETY: As above; the state was initialised before the work was first queued.
+    let next = unsafe { &(*private).inner }.periodic(dev);
+    if next > 0 {
+        schedule::<T>(dev, next);
+    }
 }
 
 /// `ndo_start_xmit`.

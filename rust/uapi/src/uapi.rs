@@ -84,6 +84,9 @@ pub const LISP_A_DEFAULT_IID: u16 = 9;
 /// u16: the device's UDP port (DEV_GET reply).
 pub const LISP_A_PORT: u16 = 10;
 
+/// Highest top-level attribute.
+pub const LISP_A_MAX: u16 = LISP_A_PORT;
+
 /// Map-cache entry attributes (inside LISP_A_MAP).
 pub const LISP_MAP_A_UNSPEC: u16 = 0;
 /// u32: instance ID, 0..=LISP_IID_MAX (default: the device's default instance ID).
@@ -104,6 +107,9 @@ pub const LISP_MAP_A_EXPIRES: u16 = 7;
 /// LISP_A_HASH; absent when no RLOC is usable.
 pub const LISP_MAP_A_SELECTED: u16 = 8;
 
+/// Highest entry attribute.
+pub const LISP_MAP_A_MAX: u16 = LISP_MAP_A_SELECTED;
+
 /// Locator attributes (inside LISP_MAP_A_RLOC).
 pub const LISP_RLOC_A_UNSPEC: u16 = 0;
 /// binary, 4 or 16 bytes: the locator's address.
@@ -114,6 +120,9 @@ pub const LISP_RLOC_A_PRIORITY: u16 = 2;
 pub const LISP_RLOC_A_WEIGHT: u16 = 3;
 /// u8: 1 if the locator is up (default), 0 if down.
 pub const LISP_RLOC_A_UP: u16 = 4;
+
+/// Highest locator attribute.
+pub const LISP_RLOC_A_MAX: u16 = LISP_RLOC_A_UP;
 
 /// Counter attributes (inside LISP_A_STATS), all u64.
 pub const LISP_STAT_A_UNSPEC: u16 = 0;
@@ -140,6 +149,12 @@ pub const LISP_STAT_A_MISS_NOTIFY: u16 = 10;
 /// Cache-miss notifications suppressed by the rate limit.
 pub const LISP_STAT_A_MISS_RATELIMITED: u16 = 11;
 
+/// Padding, for the alignment of the u64 counters.
+pub const LISP_STAT_A_PAD: u16 = 12;
+
+/// Highest counter attribute.
+pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_PAD;
+
 /// Negative-entry actions (LISP_MAP_A_ACTION).
 pub const LISP_ACTION_DROP: u8 = 0;
 /// Send the packet natively (hand it back to the stack unencapsulated).
@@ -149,6 +164,8 @@ pub const LISP_ACTION_NOTIFY: u8 = 2;
 
 /// The multicast group of map changes and cache-miss notifications.
 pub const LISP_MCGRP_EVENTS: &str = "events";
+/// Index of the "events" group in the family's group list.
+pub const LISP_MCGRP_EVENTS_INDEX: u32 = 0;
 
 /// Most RLOCs an entry may have.
 pub const LISP_MAX_RLOCS: usize = 8;

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Read-copy-update: read-side critical sections and deferred freeing.
+//!
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h).
+
+use super::bindings;
+use crate::proto::trie::{Node, NodeAlloc};
+use core::marker::PhantomData;
+use core::mem::offset_of;
+use core::ptr::NonNull;
+use kernel::alloc::{flags::GFP_KERNEL, AllocError, Flags, KBox};
+use kernel::types::Opaque;
+
+/// A read-side critical section; readers may dereference RCU-protected pointers while it lives.
+///
+/// # Invariants
+///
+/// `rcu_read_lock` was called when this object was made and is undone when it is dropped.
+pub(crate) struct ReadGuard(PhantomData<*mut ()>);
+
+impl ReadGuard {
+    /// Enters a read-side critical section.
+    pub(crate) fn new() -> Self {
+        // SAFETY: Plain FFI call, paired with the unlock in `drop`.
+        unsafe { bindings::lisp_rcu_read_lock() };
+        // INVARIANT: Locked just above.
+        Self(PhantomData)
+    }
+}
+
+impl Drop for ReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: Locked in `new` (type invariant), on this CPU (the guard is `!Send`).
+        unsafe { bindings::lisp_rcu_read_unlock() };
+    }
+}
+
+/// A heap object that can be freed after an RCU grace period: the `rcu_head` is kept in front
+/// of the value.
+#[repr(C)]
+struct Cell<T> {
+    head: Opaque<bindings::callback_head>,
+    value: T,
+}
+
+/// An owned heap object that readers may reach under RCU, so that it can be freed only after a
+/// grace period ([`RcuBox::drop_deferred`]).
+///
+/// # Invariants
+///
+/// `0` points to the `value` of a `Cell<T>` allocated by `KBox` and owned by this object.
+pub(crate) struct RcuBox<T>(NonNull<T>);
+
+// SAFETY: An `RcuBox<T>` owns a `T` like a `KBox<T>` does.
+unsafe impl<T: Send> Send for RcuBox<T> {}
+// SAFETY: As for `Send`.
+unsafe impl<T: Sync> Sync for RcuBox<T> {}
+
+impl<T> RcuBox<T> {
+    /// Allocates `value` on the heap.
+    pub(crate) fn new(value: T, flags: Flags) -> Result<Self, AllocError> {
+        let cell = KBox::new(
+            Cell {
+                head: Opaque::uninit(),
+                value,
+            },
+            flags,
+        )?;
+        let cell = KBox::into_raw(cell);
+        // SAFETY: `cell` is a valid allocation; `value` is within it.
+        let value = unsafe { NonNull::new_unchecked(core::ptr::addr_of_mut!((*cell).value)) };
+        // INVARIANT: Points to the value of a `Cell<T>` we own.
+        Ok(Self(value))
+    }
+
+    /// Gives up ownership, returning the pointer to the value.
+    pub(crate) fn into_raw(self) -> NonNull<T> {
+        let p = self.0;
+        core::mem::forget(self);
+        p
+    }
+
+    /// Takes back ownership of a pointer returned by [`RcuBox::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `p` must come from `into_raw` and not have been taken back before.
+    pub(crate) unsafe fn from_raw(p: NonNull<T>) -> Self {
+        // INVARIANT: From the function's safety requirements.
+        Self(p)
+    }
+
+    fn cell(&self) -> *mut Cell<T> {
+        // SAFETY: By the type invariant `0` is the `value` field of a `Cell<T>`, so stepping
+        // back by its offset stays inside that allocation.
+        unsafe { self.0.as_ptr().byte_sub(offset_of!(Cell<T>, value)).cast() }
+    }
+
+    /// Drops the value and frees the memory after an RCU grace period: readers that found it
+    /// before it was unpublished may still be using it until then.
+    pub(crate) fn drop_deferred(self) {
+        let cell = self.cell();
+        core::mem::forget(self);
+        // SAFETY: `cell` is ours; `head` is not in use. The callback runs once, after a grace
+        // period; the module waits for pending callbacks (`rcu_barrier`) before it unloads.
+        unsafe {
+            bindings::call_rcu(
+                Opaque::raw_get(core::ptr::addr_of!((*cell).head)),
+                Some(free_cell::<T>),
+            )
+        };
+    }
+}
+
+impl<T> core::ops::Deref for RcuBox<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: We own a valid `T` (type invariant).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> Drop for RcuBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: The cell was allocated by `KBox` and is owned by us (type invariant); dropping
+        // now is the caller's choice, made when no reader can hold the object.
+        drop(unsafe { KBox::from_raw(self.cell()) });
+    }
+}
+
+/// `call_rcu` callback freeing an [`RcuBox`]'s cell.
+///
+/// # Safety
+///
+/// `head` must be the `head` of a `Cell<T>` given up by `RcuBox::drop_deferred`.
+unsafe extern "C" fn free_cell<T>(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `#[repr(C)]` `Cell<T>` (function safety
+    // requirement), so the pointers coincide; the cell was allocated by `KBox`.
+    drop(unsafe { KBox::from_raw(head.cast::<Cell<T>>()) });
+}
+
+/// The map-cache tries' node allocator: `kmalloc`, and the headless `kvfree_rcu` for nodes
+/// readers may still hold. Nodes carry no `rcu_head` (they have no drop glue), which keeps an
+/// IPv4 node at 32 bytes.
+pub(crate) struct RcuAlloc;
+
+// SAFETY: `alloc` moves nodes into `KBox` memory; `free_deferred` frees it after a grace period
+// (tries are read under `rcu_read_lock` only) and `free_now` immediately; both may run on any
+// CPU. Nodes have no drop glue (`Link = ()`), so freeing their memory disposes of them.
+unsafe impl NodeAlloc for RcuAlloc {
+    type Link = ();
+
+    fn new_link(&self) {}
+
+    fn alloc<V, const N: usize>(&self, node: Node<V, (), N>) -> Option<NonNull<Node<V, (), N>>> {
+        let b = KBox::new(node, GFP_KERNEL).ok()?;
+        NonNull::new(KBox::into_raw(b))
+    }
+
+    unsafe fn free_deferred<V, const N: usize>(&self, node: NonNull<Node<V, (), N>>) {
+        // SAFETY: `node` is a `kmalloc` allocation from `alloc`, freed once. The trie calls this
+        // from writers, which run in process context, where `kvfree_rcu_mightsleep` may sleep.
+        unsafe { bindings::lisp_kvfree_rcu(node.as_ptr().cast()) };
+    }
+
+    unsafe fn free_now<V, const N: usize>(&self, node: NonNull<Node<V, (), N>>) {
+        // SAFETY: As above; no reader can hold it (function safety requirement).
+        drop(unsafe { KBox::from_raw(node.as_ptr()) });
+    }
+}
