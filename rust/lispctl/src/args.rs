@@ -1,0 +1,1171 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command line grammar, `ip` style: global options, then OBJECT COMMAND and keyword/value
+//! pairs. Everything is validated here, before anything is sent, and errors quote the bad token.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use lisp_uapi::*;
+
+use crate::model::{parse_ip, Action, EntryRef, MapEntry, MapKey, Prefix, Rloc};
+
+/// The whole grammar, printed by `--help` and `lispctl help`.
+pub const HELP: &str = "\
+Usage: lispctl [ OPTIONS ] OBJECT COMMAND ...
+       lispctl [ OPTIONS ] -batch FILE|-
+OPTIONS := { -j[son] | -p[retty] | -h[elp] }
+OBJECT := { link | map | stats | monitor | help }
+
+";
+
+pub const HELP_LINK: &str = "\
+lispctl link add NAME [ mtu MTU ]
+lispctl link del NAME
+lispctl link show [ NAME ]
+";
+
+pub const HELP_MAP: &str = "\
+lispctl map { add | replace } EID/LEN [ iid IID ] [ RLOC ]... [ ttl SECONDS ]
+                              [ action { drop | forward | notify } ] dev NAME
+lispctl map del EID/LEN [ iid IID ] dev NAME
+lispctl map get EID/LEN [ iid IID ] dev NAME
+lispctl map get ADDR [ iid IID ] [ hash HASH ] dev NAME
+lispctl map show [ iid IID ] dev NAME
+lispctl map flush [ iid IID ] dev NAME
+RLOC := rloc ADDR [ priority 0-255 ] [ weight 0-100 ] [ down ]
+IID := 0-16777215
+";
+
+pub const HELP_STATS: &str = "\
+lispctl stats [ dev NAME ]
+";
+
+pub const HELP_MONITOR: &str = "\
+lispctl monitor
+";
+
+/// The text `help` prints for a topic (all of it without one).
+pub fn help_text(topic: Option<Topic>) -> String {
+    match topic {
+        None => [HELP, HELP_LINK, HELP_MAP, HELP_STATS, HELP_MONITOR].concat(),
+        Some(Topic::Link) => HELP_LINK.to_string(),
+        Some(Topic::Map) => HELP_MAP.to_string(),
+        Some(Topic::Stats) => HELP_STATS.to_string(),
+        Some(Topic::Monitor) => HELP_MONITOR.to_string(),
+    }
+}
+
+/// The objects, as help topics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    Link,
+    Map,
+    Stats,
+    Monitor,
+}
+
+/// Global options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opts {
+    pub json: bool,
+    pub pretty: bool,
+}
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// Bare `lispctl`: print the usage, fail.
+    Usage,
+    /// Run the commands of a file (`-` for standard input).
+    Batch(String),
+    Run(Command),
+}
+
+/// One command, as on the command line or a batch line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Help(Option<Topic>),
+    LinkAdd {
+        name: String,
+        mtu: Option<u32>,
+    },
+    LinkDel {
+        name: String,
+    },
+    LinkShow {
+        name: Option<String>,
+    },
+    /// `map add` (replace false: NLM_F_EXCL) or `map replace` (NLM_F_REPLACE).
+    MapSet {
+        replace: bool,
+        dev: String,
+        entry: MapEntry,
+    },
+    MapDel {
+        dev: String,
+        key: MapKey,
+    },
+    /// Exact entry.
+    MapGet {
+        dev: String,
+        key: MapKey,
+    },
+    /// Longest match of one address, and the locator a flow with `hash` would use.
+    MapLookup {
+        dev: String,
+        addr: IpAddr,
+        iid: Option<u32>,
+        hash: u32,
+    },
+    MapShow {
+        dev: String,
+        iid: Option<u32>,
+    },
+    MapFlush {
+        dev: String,
+        iid: Option<u32>,
+    },
+    Stats {
+        dev: Option<String>,
+    },
+    Monitor,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_invocation<S: AsRef<str>>(args: &[S]) -> Result<(Opts, Invocation), String> {
+    let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+    let mut opts = Opts::default();
+    let mut batch = None;
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
+        match args[i] {
+            "-j" | "-json" | "--json" => opts.json = true,
+            "-p" | "-pretty" | "--pretty" => opts.pretty = true,
+            "-b" | "-batch" | "--batch" => {
+                if batch.is_some() {
+                    return Err(format!("duplicate option \"{}\"", args[i]));
+                }
+                i += 1;
+                match args.get(i) {
+                    Some(f) => batch = Some(f.to_string()),
+                    None => return Err(format!("missing argument for \"{}\"", args[i - 1])),
+                }
+            }
+            "-h" | "-help" | "--help" => return Ok((opts, Invocation::Run(Command::Help(None)))),
+            other => return Err(format!("unknown option \"{other}\"")),
+        }
+        i += 1;
+    }
+    let rest = &args[i..];
+    if let Some(file) = batch {
+        if let Some(extra) = rest.first() {
+            return Err(format!("unexpected \"{extra}\" after -batch FILE"));
+        }
+        return Ok((opts, Invocation::Batch(file)));
+    }
+    if rest.is_empty() {
+        return Ok((opts, Invocation::Usage));
+    }
+    Ok((opts, Invocation::Run(parse_command(rest)?)))
+}
+
+/// Parses `OBJECT COMMAND ...` (a command line after the options, or a batch line).
+pub fn parse_command(args: &[&str]) -> Result<Command, String> {
+    let (object, rest) = args.split_first().ok_or("missing object")?;
+    match *object {
+        "link" => parse_link(rest),
+        "map" => parse_map(rest),
+        "stats" => {
+            if rest.first() == Some(&"help") {
+                return Ok(Command::Help(Some(Topic::Stats)));
+            }
+            parse_stats(rest)
+        }
+        "monitor" => match rest.first() {
+            None => Ok(Command::Monitor),
+            Some(&"help") => Ok(Command::Help(Some(Topic::Monitor))),
+            Some(w) => Err(unknown(w)),
+        },
+        "help" => match rest {
+            [] => Ok(Command::Help(None)),
+            [t] => Ok(Command::Help(Some(topic(t)?))),
+            [_, w, ..] => Err(unknown(w)),
+        },
+        other => Err(format!("unknown object \"{other}\"")),
+    }
+}
+
+fn topic(t: &str) -> Result<Topic, String> {
+    match t {
+        "link" => Ok(Topic::Link),
+        "map" => Ok(Topic::Map),
+        "stats" => Ok(Topic::Stats),
+        "monitor" => Ok(Topic::Monitor),
+        other => Err(format!("unknown object \"{other}\"")),
+    }
+}
+
+fn unknown(w: &str) -> String {
+    format!("unknown keyword \"{w}\"")
+}
+
+/// A cursor over the words of one command that rejects repeated keywords.
+struct Words<'a> {
+    words: &'a [&'a str],
+    pos: usize,
+    seen: HashSet<&'static str>,
+}
+
+impl<'a> Words<'a> {
+    fn new(words: &'a [&'a str]) -> Self {
+        Words {
+            words,
+            pos: 0,
+            seen: HashSet::new(),
+        }
+    }
+
+    fn next(&mut self) -> Option<&'a str> {
+        let w = self.words.get(self.pos).copied();
+        self.pos += 1;
+        w
+    }
+
+    /// The value after keyword `kw`, which must not have been seen before.
+    fn value(&mut self, kw: &'static str) -> Result<&'a str, String> {
+        self.once(kw)?;
+        self.next()
+            .ok_or_else(|| format!("missing argument for \"{kw}\""))
+    }
+
+    fn once(&mut self, kw: &'static str) -> Result<(), String> {
+        if self.seen.insert(kw) {
+            Ok(())
+        } else {
+            Err(format!("duplicate keyword \"{kw}\""))
+        }
+    }
+}
+
+/// Decimal, or hexadecimal with `0x`.
+fn parse_u32(s: &str) -> Option<u32> {
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let mut v = 0u32;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+fn number(what: &str, s: &str, max: u32) -> Result<u32, String> {
+    match parse_u32(s) {
+        Some(v) if v <= max => Ok(v),
+        _ => Err(format!("invalid {what} \"{s}\"")),
+    }
+}
+
+fn iid(s: &str) -> Result<u32, String> {
+    number("iid", s, LISP_IID_MAX)
+}
+
+/// A device name the kernel would accept (`dev_valid_name()`).
+fn dev_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() < 16
+        && s != "."
+        && s != ".."
+        && !s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("invalid device name \"{s}\""))
+    }
+}
+
+fn need_dev(dev: Option<String>) -> Result<String, String> {
+    dev.ok_or_else(|| "missing \"dev NAME\"".to_string())
+}
+
+fn parse_link(args: &[&str]) -> Result<Command, String> {
+    let (cmd, rest) = args.split_first().ok_or("missing link command")?;
+    let mut w = Words::new(rest);
+    let mut name = None;
+    let mut mtu = None;
+    match *cmd {
+        "add" | "del" | "delete" | "show" | "list" => {}
+        "help" => return Ok(Command::Help(Some(Topic::Link))),
+        other => return Err(format!("unknown command \"{other}\"")),
+    }
+    while let Some(word) = w.next() {
+        match word {
+            "mtu" if *cmd == "add" => {
+                let v = w.value("mtu")?;
+                mtu = Some(match parse_u32(v) {
+                    Some(m) if (LISP_MIN_MTU..=LISP_MAX_MTU).contains(&m) => m,
+                    _ => return Err(format!("invalid mtu \"{v}\"")),
+                });
+            }
+            "dev" if *cmd == "show" || *cmd == "list" => {
+                if name.is_some() {
+                    return Err("duplicate keyword \"dev\"".into());
+                }
+                name = Some(dev_name(w.value("dev")?)?);
+            }
+            other if name.is_none() => name = Some(dev_name(other)?),
+            other => return Err(unknown(other)),
+        }
+    }
+    match *cmd {
+        "add" => Ok(Command::LinkAdd {
+            name: name.ok_or("missing device name")?,
+            mtu,
+        }),
+        "del" | "delete" => Ok(Command::LinkDel {
+            name: name.ok_or("missing device name")?,
+        }),
+        _ => Ok(Command::LinkShow { name }),
+    }
+}
+
+fn parse_stats(args: &[&str]) -> Result<Command, String> {
+    let mut w = Words::new(args);
+    let mut dev = None;
+    while let Some(word) = w.next() {
+        match word {
+            "dev" => dev = Some(dev_name(w.value("dev")?)?),
+            other => return Err(unknown(other)),
+        }
+    }
+    Ok(Command::Stats { dev })
+}
+
+fn parse_map(args: &[&str]) -> Result<Command, String> {
+    let (cmd, rest) = args.split_first().ok_or("missing map command")?;
+    match *cmd {
+        "add" => parse_map_set(rest, false),
+        "replace" => parse_map_set(rest, true),
+        "del" | "delete" => {
+            let (dev, key) = parse_map_key(rest)?;
+            Ok(Command::MapDel { dev, key })
+        }
+        "get" => parse_map_get(rest),
+        "show" | "list" | "flush" => {
+            let mut w = Words::new(rest);
+            let (mut dev, mut id) = (None, None);
+            while let Some(word) = w.next() {
+                match word {
+                    "iid" => id = Some(iid(w.value("iid")?)?),
+                    "dev" => dev = Some(dev_name(w.value("dev")?)?),
+                    other => return Err(unknown(other)),
+                }
+            }
+            let dev = need_dev(dev)?;
+            if *cmd == "flush" {
+                Ok(Command::MapFlush { dev, iid: id })
+            } else {
+                Ok(Command::MapShow { dev, iid: id })
+            }
+        }
+        "help" => Ok(Command::Help(Some(Topic::Map))),
+        other => Err(format!("unknown command \"{other}\"")),
+    }
+}
+
+fn eid_prefix(s: &str) -> Result<Prefix, String> {
+    Prefix::parse(s, true).ok_or_else(|| format!("invalid EID prefix \"{s}\""))
+}
+
+fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
+    let mut w = Words::new(args);
+    let (mut dev, mut prefix, mut id, mut ttl, mut action) = (None, None, None, None, None);
+    let mut rlocs: Vec<Rloc> = Vec::new();
+    // Keywords already given for the current rloc.
+    let mut rloc_seen: HashSet<&str> = HashSet::new();
+    while let Some(word) = w.next() {
+        match word {
+            "iid" => id = Some(iid(w.value("iid")?)?),
+            "dev" => dev = Some(dev_name(w.value("dev")?)?),
+            "ttl" => {
+                let v = w.value("ttl")?;
+                ttl = Some(number("ttl", v, u32::MAX)?);
+            }
+            "action" => {
+                let v = w.value("action")?;
+                action = Some(Action::parse(v).ok_or_else(|| format!("invalid action \"{v}\""))?);
+            }
+            "rloc" => {
+                let v = w
+                    .next()
+                    .ok_or_else(|| "missing argument for \"rloc\"".to_string())?;
+                let addr = parse_ip(v).ok_or_else(|| format!("invalid RLOC address \"{v}\""))?;
+                if rlocs.iter().any(|r| r.addr == addr) {
+                    return Err(format!("duplicate rloc \"{v}\""));
+                }
+                if rlocs.len() == LISP_MAX_RLOCS {
+                    return Err(format!("too many rlocs (at most {LISP_MAX_RLOCS})"));
+                }
+                rlocs.push(Rloc::new(addr));
+                rloc_seen.clear();
+            }
+            "priority" | "weight" | "down" => {
+                let Some(rloc) = rlocs.last_mut() else {
+                    return Err(format!("\"{word}\" must follow an rloc"));
+                };
+                if !rloc_seen.insert(word) {
+                    return Err(format!("duplicate keyword \"{word}\""));
+                }
+                if word == "down" {
+                    rloc.up = false;
+                    continue;
+                }
+                let v = w
+                    .next()
+                    .ok_or_else(|| format!("missing argument for \"{word}\""))?;
+                if word == "priority" {
+                    rloc.priority = number("priority", v, 255)? as u8;
+                } else {
+                    rloc.weight = number("weight", v, u32::from(LISP_WEIGHT_MAX))? as u8;
+                }
+            }
+            other if prefix.is_none() => prefix = Some(eid_prefix(other)?),
+            other => return Err(unknown(other)),
+        }
+    }
+    let prefix = prefix.ok_or("missing EID prefix")?;
+    let dev = need_dev(dev)?;
+    if rlocs.is_empty() && action.is_none() {
+        return Err("an entry needs at least one rloc or an action".into());
+    }
+    if !rlocs.is_empty() && action.is_some() {
+        return Err("an entry with rlocs cannot have an action".into());
+    }
+    Ok(Command::MapSet {
+        replace,
+        dev,
+        entry: MapEntry {
+            prefix,
+            iid: id,
+            rlocs,
+            ttl,
+            action,
+        },
+    })
+}
+
+fn parse_map_key(args: &[&str]) -> Result<(String, MapKey), String> {
+    let mut w = Words::new(args);
+    let (mut dev, mut prefix, mut id) = (None, None, None);
+    while let Some(word) = w.next() {
+        match word {
+            "iid" => id = Some(iid(w.value("iid")?)?),
+            "dev" => dev = Some(dev_name(w.value("dev")?)?),
+            other if prefix.is_none() => prefix = Some(eid_prefix(other)?),
+            other => return Err(unknown(other)),
+        }
+    }
+    let prefix = prefix.ok_or("missing EID prefix")?;
+    Ok((need_dev(dev)?, MapKey { prefix, iid: id }))
+}
+
+fn parse_map_get(args: &[&str]) -> Result<Command, String> {
+    let mut w = Words::new(args);
+    let (mut dev, mut id, mut hash) = (None, None, None);
+    // Err(prefix) for an exact get, Ok(address) for a lookup.
+    let mut target: Option<Result<IpAddr, Prefix>> = None;
+    while let Some(word) = w.next() {
+        match word {
+            "iid" => id = Some(iid(w.value("iid")?)?),
+            "dev" => dev = Some(dev_name(w.value("dev")?)?),
+            "hash" => {
+                let v = w.value("hash")?;
+                hash = Some(number("hash", v, u32::MAX)?);
+            }
+            other if target.is_none() => {
+                target =
+                    Some(if other.contains('/') {
+                        Err(Prefix::parse(other, false)
+                            .ok_or_else(|| format!("invalid EID prefix \"{other}\""))?)
+                    } else {
+                        Ok(parse_ip(other)
+                            .ok_or_else(|| format!("invalid EID address \"{other}\""))?)
+                    });
+            }
+            other => return Err(unknown(other)),
+        }
+    }
+    let target = target.ok_or("missing EID prefix or address")?;
+    let dev = need_dev(dev)?;
+    match target {
+        Ok(addr) => Ok(Command::MapLookup {
+            dev,
+            addr,
+            iid: id,
+            hash: hash.unwrap_or(0),
+        }),
+        Err(prefix) => {
+            if hash.is_some() {
+                return Err("\"hash\" needs an address, not a prefix".into());
+            }
+            Ok(Command::MapGet {
+                dev,
+                key: MapKey { prefix, iid: id },
+            })
+        }
+    }
+}
+
+/// Splits a batch line into words; `#` starts a comment.
+pub fn split_line(line: &str) -> Vec<&str> {
+    line.split_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .collect()
+}
+
+// ---- Batch lines without allocating ---------------------------------------------------------
+//
+// A batch of a million `map add` lines is parsed twice (checked, then sent), so the common lines
+// take a path that allocates nothing and reads each byte about once: one scanner walks the text,
+// the words are slices of it, and a line lands in a reused `MapLine`. It accepts a subset of
+// what `parse_command` accepts, with the same results (a test compares the two on generated
+// lines); for anything else, errors and non-ASCII lines included, it hands out the line, and the
+// caller asks `parse_command(&split_line(line))`, which words every error.
+
+/// A `map add`/`map replace`/`map del` line; what `Command::MapSet`/`Command::MapDel` hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapLine<'a> {
+    /// LISP_CMD_MAP_ADD (add, replace) or LISP_CMD_MAP_DEL.
+    pub cmd: u8,
+    pub replace: bool,
+    pub dev: &'a str,
+    pub prefix: Prefix,
+    pub iid: Option<u32>,
+    rlocs: [Rloc; LISP_MAX_RLOCS],
+    nrlocs: usize,
+    pub ttl: Option<u32>,
+    pub action: Option<Action>,
+}
+
+impl Default for MapLine<'_> {
+    fn default() -> Self {
+        let none = IpAddr::from([0u8; 4]);
+        MapLine {
+            cmd: 0,
+            replace: false,
+            dev: "",
+            prefix: Prefix { addr: none, len: 0 },
+            iid: None,
+            rlocs: [Rloc::new(none); LISP_MAX_RLOCS],
+            nrlocs: 0,
+            ttl: None,
+            action: None,
+        }
+    }
+}
+
+impl MapLine<'_> {
+    pub fn rlocs(&self) -> &[Rloc] {
+        &self.rlocs[..self.nrlocs]
+    }
+
+    pub fn entry(&self) -> EntryRef<'_> {
+        EntryRef {
+            prefix: self.prefix,
+            iid: self.iid,
+            rlocs: self.rlocs(),
+            ttl: self.ttl,
+            action: self.action,
+        }
+    }
+}
+
+/// A line of a batch with words in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchLine<'a> {
+    /// A valid `map add`, `map replace` or `map del` line, now in the `MapLine` given.
+    Map,
+    /// Anything else (it may still have no words, in non-ASCII whitespace):
+    /// `parse_command(&split_line(line))` decides.
+    Other(&'a str),
+}
+
+/// `char::is_whitespace` of ASCII, by bit: tab, LF, VT, FF, CR, space.
+const SPACES: u64 = 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 32;
+
+fn is_space(b: u8) -> bool {
+    b <= b' ' && SPACES & (1 << b) != 0
+}
+
+/// The lines of a batch text, numbered as by `str::lines()`.
+pub struct BatchLines<'a> {
+    text: &'a str,
+    /// Where the scanner is.
+    pos: usize,
+    /// Number of the line last handed out.
+    line: usize,
+    /// Bytes of the current line's words OR'ed (non-ASCII shows in bit 7).
+    seen: u8,
+}
+
+impl<'a> BatchLines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        BatchLines {
+            text,
+            pos: 0,
+            line: 0,
+            seen: 0,
+        }
+    }
+
+    /// The next word of the current line: `split_line`'s words, up to one starting with `#`.
+    /// `None` at the end of the line (the scanner then stays before its `\n`, or on the `#`).
+    fn word(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        let mut i = self.pos;
+        while i < b.len() && b[i] != b'\n' && is_space(b[i]) {
+            i += 1;
+        }
+        self.pos = i;
+        if i == b.len() || b[i] == b'\n' || b[i] == b'#' {
+            return None;
+        }
+        let start = i;
+        let mut seen = 0;
+        while i < b.len() && !is_space(b[i]) {
+            seen |= b[i];
+            i += 1;
+        }
+        self.seen |= seen;
+        self.pos = i;
+        // Splitting at ASCII whitespace keeps UTF-8 whole (non-ASCII lines are not taken anyway).
+        Some(&self.text[start..i])
+    }
+
+    /// Moves past the end of the current line.
+    fn end_line(&mut self) {
+        self.pos = match self.text[self.pos..].find('\n') {
+            Some(i) => self.pos + i + 1,
+            None => self.text.len(),
+        };
+    }
+
+    /// The next line that may have words, with its number: a map change is parsed into `m`.
+    pub fn next_into(&mut self, m: &mut MapLine<'a>) -> Option<(usize, BatchLine<'a>)> {
+        loop {
+            if self.pos >= self.text.len() {
+                return None;
+            }
+            self.line += 1;
+            let start = self.pos;
+            self.seen = 0;
+            let Some(first) = self.word() else {
+                // Blank, or a comment.
+                self.end_line();
+                continue;
+            };
+            let ok = self.map_line(first, m);
+            // Words with non-ASCII bytes may hold other whitespace than ASCII's.
+            let ok = ok.is_some() && self.seen < 0x80;
+            self.end_line();
+            if ok {
+                return Some((self.line, BatchLine::Map));
+            }
+            let line = self.text[start..self.pos].trim_end_matches('\n');
+            return Some((self.line, BatchLine::Other(line)));
+        }
+    }
+
+    /// `parse_map_set` (or `parse_map_key` for `map del`) of valid lines; `None` for the rest.
+    fn map_line(&mut self, first: &str, m: &mut MapLine<'a>) -> Option<()> {
+        const IID: u8 = 1;
+        const DEV: u8 = 2;
+        const TTL: u8 = 4;
+        const ACTION: u8 = 8;
+        const PRIORITY: u8 = 16;
+        const WEIGHT: u8 = 32;
+        const DOWN: u8 = 64;
+        const RLOC_KEYWORDS: u8 = PRIORITY | WEIGHT | DOWN;
+        if first != "map" {
+            return None;
+        }
+        (m.cmd, m.replace) = match self.word()? {
+            "add" => (LISP_CMD_MAP_ADD, false),
+            "replace" => (LISP_CMD_MAP_ADD, true),
+            "del" | "delete" => (LISP_CMD_MAP_DEL, false),
+            _ => return None,
+        };
+        let set = m.cmd == LISP_CMD_MAP_ADD;
+        m.dev = "";
+        m.iid = None;
+        m.nrlocs = 0;
+        m.ttl = None;
+        m.action = None;
+        // Keywords given (those of the last rloc for priority, weight, down).
+        let mut seen = 0u8;
+        let mut have_prefix = false;
+        let once = |seen: &mut u8, kw: u8| -> Option<()> {
+            let fresh = *seen & kw == 0;
+            *seen |= kw;
+            fresh.then_some(())
+        };
+        while let Some(word) = self.word() {
+            match word {
+                "rloc" if set => {
+                    let addr = parse_ip(self.word()?)?;
+                    if m.nrlocs == LISP_MAX_RLOCS || m.rlocs().iter().any(|r| r.addr == addr) {
+                        return None;
+                    }
+                    m.rlocs[m.nrlocs] = Rloc::new(addr);
+                    m.nrlocs += 1;
+                    seen &= !RLOC_KEYWORDS;
+                }
+                "dev" => {
+                    once(&mut seen, DEV)?;
+                    let d = self.word()?;
+                    // `dev_name()`; a word has no whitespace.
+                    if d.len() >= 16 || d == "." || d == ".." || d.contains(['/', ':']) {
+                        return None;
+                    }
+                    m.dev = d;
+                }
+                "iid" => {
+                    once(&mut seen, IID)?;
+                    m.iid = Some(parse_u32(self.word()?).filter(|&v| v <= LISP_IID_MAX)?);
+                }
+                "ttl" if set => {
+                    once(&mut seen, TTL)?;
+                    m.ttl = Some(parse_u32(self.word()?)?);
+                }
+                "action" if set => {
+                    once(&mut seen, ACTION)?;
+                    m.action = Some(Action::parse(self.word()?)?);
+                }
+                "priority" | "weight" | "down" if set => {
+                    if m.nrlocs == 0 {
+                        return None;
+                    }
+                    let rloc = &mut m.rlocs[m.nrlocs - 1];
+                    match word {
+                        "down" => {
+                            once(&mut seen, DOWN)?;
+                            rloc.up = false;
+                        }
+                        "priority" => {
+                            once(&mut seen, PRIORITY)?;
+                            rloc.priority = u8::try_from(parse_u32(self.word()?)?).ok()?;
+                        }
+                        _ => {
+                            once(&mut seen, WEIGHT)?;
+                            let v = parse_u32(self.word()?)
+                                .filter(|&v| v <= u32::from(LISP_WEIGHT_MAX))?;
+                            rloc.weight = v as u8;
+                        }
+                    }
+                }
+                other if !have_prefix => {
+                    m.prefix = Prefix::parse(other, true)?;
+                    have_prefix = true;
+                }
+                _ => return None,
+            }
+        }
+        let valid =
+            have_prefix && !m.dev.is_empty() && (!set || (m.nrlocs == 0) != m.action.is_none());
+        valid.then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(line: &str) -> Result<Command, String> {
+        parse_command(&split_line(line))
+    }
+
+    fn err(line: &str) -> String {
+        cmd(line).expect_err(line)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn options() {
+        let (o, i) = parse_invocation(&["-j", "-p", "map", "show", "dev", "lisp0"]).unwrap();
+        assert!(o.json && o.pretty);
+        assert_eq!(
+            i,
+            Invocation::Run(Command::MapShow {
+                dev: "lisp0".into(),
+                iid: None
+            })
+        );
+        let (o, i) = parse_invocation(&["-json", "-batch", "-"]).unwrap();
+        assert!(o.json && !o.pretty);
+        assert_eq!(i, Invocation::Batch("-".into()));
+        assert_eq!(parse_invocation::<&str>(&[]).unwrap().1, Invocation::Usage);
+        assert_eq!(
+            parse_invocation(&["--help"]).unwrap().1,
+            Invocation::Run(Command::Help(None))
+        );
+        assert_eq!(
+            parse_invocation(&["map", "help"]).unwrap().1,
+            Invocation::Run(Command::Help(Some(Topic::Map)))
+        );
+        assert_eq!(
+            parse_invocation(&["-x", "map"]).unwrap_err(),
+            "unknown option \"-x\""
+        );
+        assert_eq!(
+            parse_invocation(&["-batch"]).unwrap_err(),
+            "missing argument for \"-batch\""
+        );
+        assert_eq!(
+            parse_invocation(&["-batch", "f", "map"]).unwrap_err(),
+            "unexpected \"map\" after -batch FILE"
+        );
+        assert_eq!(
+            parse_invocation(&["frob"]).unwrap_err(),
+            "unknown object \"frob\""
+        );
+        assert_eq!(
+            parse_invocation(&["map", "frob"]).unwrap_err(),
+            "unknown command \"frob\""
+        );
+    }
+
+    #[test]
+    fn map_add() {
+        let c = cmd(
+            "map add 10.1.0.0/24 iid 7 rloc 192.0.2.1 rloc 2001:db8::1 priority 2 \
+                     weight 50 down ttl 300 dev lisp0",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::MapSet {
+                replace: false,
+                dev: "lisp0".into(),
+                entry: MapEntry {
+                    prefix: Prefix {
+                        addr: ip("10.1.0.0"),
+                        len: 24
+                    },
+                    iid: Some(7),
+                    rlocs: vec![
+                        Rloc {
+                            addr: ip("192.0.2.1"),
+                            priority: 1,
+                            weight: 100,
+                            up: true
+                        },
+                        Rloc {
+                            addr: ip("2001:db8::1"),
+                            priority: 2,
+                            weight: 50,
+                            up: false
+                        },
+                    ],
+                    ttl: Some(300),
+                    action: None,
+                },
+            }
+        );
+        let c = cmd("map replace dev lisp0 2001:db8:1::/48 action notify").unwrap();
+        let Command::MapSet {
+            replace: true,
+            entry,
+            ..
+        } = c
+        else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.action, Some(Action::Notify));
+        assert!(entry.rlocs.is_empty());
+        // A bare address is a host prefix; limits are inclusive.
+        let c = cmd("map add 10.0.0.1 iid 16777215 rloc 10.9.9.9 priority 255 weight 0 dev x");
+        let Ok(Command::MapSet { entry, .. }) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.prefix.len, 32);
+        assert_eq!(entry.iid, Some(LISP_IID_MAX));
+        assert_eq!((entry.rlocs[0].priority, entry.rlocs[0].weight), (255, 0));
+    }
+
+    #[test]
+    fn map_add_errors() {
+        let cases = [
+            (
+                "map add 10.0.0.0/33 rloc 1.1.1.1 dev l",
+                "invalid EID prefix \"10.0.0.0/33\"",
+            ),
+            (
+                "map add 10.0.0.1/24 rloc 1.1.1.1 dev l",
+                "invalid EID prefix \"10.0.0.1/24\"",
+            ),
+            (
+                "map add ::/129 rloc 1.1.1.1 dev l",
+                "invalid EID prefix \"::/129\"",
+            ),
+            (
+                "map add 10.0.0.0/8 dev l",
+                "an entry needs at least one rloc or an action",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 action drop dev l",
+                "an entry with rlocs cannot have an action",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 priority 256 dev l",
+                "invalid priority \"256\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 weight 101 dev l",
+                "invalid weight \"101\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 weight -1 dev l",
+                "invalid weight \"-1\"",
+            ),
+            (
+                "map add 10.0.0.0/8 iid 16777216 rloc 1.1.1.1 dev l",
+                "invalid iid \"16777216\"",
+            ),
+            (
+                "map add 10.0.0.0/8 iid x rloc 1.1.1.1 dev l",
+                "invalid iid \"x\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1 dev l",
+                "invalid RLOC address \"1.1.1\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 ttl 1e3 dev l",
+                "invalid ttl \"1e3\"",
+            ),
+            (
+                "map add 10.0.0.0/8 action reject dev l",
+                "invalid action \"reject\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 dev l dev m",
+                "duplicate keyword \"dev\"",
+            ),
+            (
+                "map add 10.0.0.0/8 iid 1 iid 2 rloc 1.1.1.1 dev l",
+                "duplicate keyword \"iid\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 priority 1 priority 2 dev l",
+                "duplicate keyword \"priority\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 down down dev l",
+                "duplicate keyword \"down\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 rloc 1.1.1.1 dev l",
+                "duplicate rloc \"1.1.1.1\"",
+            ),
+            (
+                "map add 10.0.0.0/8 priority 1 rloc 1.1.1.1 dev l",
+                "\"priority\" must follow an rloc",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 foo dev l",
+                "unknown keyword \"foo\"",
+            ),
+            ("map add 10.0.0.0/8 rloc 1.1.1.1", "missing \"dev NAME\""),
+            ("map add rloc 1.1.1.1 dev l", "missing EID prefix"),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 dev",
+                "missing argument for \"dev\"",
+            ),
+            ("map add 10.0.0.0/8 rloc", "missing argument for \"rloc\""),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 dev a/b",
+                "invalid device name \"a/b\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 dev abcdefghijklmnop",
+                "invalid device name \"abcdefghijklmnop\"",
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(err(line), want, "{line}");
+        }
+        let nine: String = (1..=9).map(|i| format!(" rloc 192.0.2.{i}")).collect();
+        assert_eq!(
+            err(&format!("map add 10.0.0.0/8{nine} dev l")),
+            "too many rlocs (at most 8)"
+        );
+        let eight: String = (1..=8).map(|i| format!(" rloc 192.0.2.{i}")).collect();
+        assert!(cmd(&format!("map add 10.0.0.0/8{eight} dev l")).is_ok());
+    }
+
+    #[test]
+    fn map_other() {
+        assert_eq!(
+            cmd("map del 10.0.0.0/8 iid 3 dev l").unwrap(),
+            Command::MapDel {
+                dev: "l".into(),
+                key: MapKey {
+                    prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
+                    iid: Some(3)
+                }
+            }
+        );
+        assert_eq!(
+            cmd("map get 10.0.0.0/8 dev l").unwrap(),
+            Command::MapGet {
+                dev: "l".into(),
+                key: MapKey {
+                    prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
+                    iid: None
+                }
+            }
+        );
+        assert_eq!(
+            cmd("map get 10.1.2.3 hash 0x10 dev l").unwrap(),
+            Command::MapLookup {
+                dev: "l".into(),
+                addr: ip("10.1.2.3"),
+                iid: None,
+                hash: 16
+            }
+        );
+        assert_eq!(
+            cmd("map get 2001:db8::5 iid 2 dev l").unwrap(),
+            Command::MapLookup {
+                dev: "l".into(),
+                addr: ip("2001:db8::5"),
+                iid: Some(2),
+                hash: 0
+            }
+        );
+        assert_eq!(
+            cmd("map show dev l").unwrap(),
+            Command::MapShow {
+                dev: "l".into(),
+                iid: None
+            }
+        );
+        assert_eq!(
+            cmd("map flush iid 5 dev l").unwrap(),
+            Command::MapFlush {
+                dev: "l".into(),
+                iid: Some(5)
+            }
+        );
+        let cases = [
+            (
+                "map del 10.0.0.0/8 rloc 1.1.1.1 dev l",
+                "unknown keyword \"rloc\"",
+            ),
+            ("map del 10.0.0.0/8", "missing \"dev NAME\""),
+            (
+                "map get 10.0.0.0/8 hash 1 dev l",
+                "\"hash\" needs an address, not a prefix",
+            ),
+            (
+                "map get 10.0.0.300 dev l",
+                "invalid EID address \"10.0.0.300\"",
+            ),
+            (
+                "map get 10.0.0.0/40 dev l",
+                "invalid EID prefix \"10.0.0.0/40\"",
+            ),
+            (
+                "map get 10.0.0.1 hash 4294967296 dev l",
+                "invalid hash \"4294967296\"",
+            ),
+            ("map get dev l", "missing EID prefix or address"),
+            (
+                "map show 10.0.0.0/8 dev l",
+                "unknown keyword \"10.0.0.0/8\"",
+            ),
+            ("map show dev l iid 1 iid 1", "duplicate keyword \"iid\""),
+            ("map flush", "missing \"dev NAME\""),
+        ];
+        for (line, want) in cases {
+            assert_eq!(err(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn link_stats_monitor() {
+        assert_eq!(
+            cmd("link add lisp0 mtu 1400").unwrap(),
+            Command::LinkAdd {
+                name: "lisp0".into(),
+                mtu: Some(1400)
+            }
+        );
+        assert_eq!(
+            cmd("link del lisp0").unwrap(),
+            Command::LinkDel {
+                name: "lisp0".into()
+            }
+        );
+        assert_eq!(cmd("link show").unwrap(), Command::LinkShow { name: None });
+        assert_eq!(
+            cmd("link show dev lisp1").unwrap(),
+            Command::LinkShow {
+                name: Some("lisp1".into())
+            }
+        );
+        assert_eq!(cmd("stats").unwrap(), Command::Stats { dev: None });
+        assert_eq!(
+            cmd("stats dev lisp0").unwrap(),
+            Command::Stats {
+                dev: Some("lisp0".into())
+            }
+        );
+        assert_eq!(cmd("monitor").unwrap(), Command::Monitor);
+        assert_eq!(cmd("help link").unwrap(), Command::Help(Some(Topic::Link)));
+        let cases = [
+            ("link add lisp0 mtu 67", "invalid mtu \"67\""),
+            ("link add lisp0 mtu 65480", "invalid mtu \"65480\""),
+            (
+                "link add lisp0 mtu 1400 mtu 1400",
+                "duplicate keyword \"mtu\"",
+            ),
+            ("link add", "missing device name"),
+            ("link add a b", "unknown keyword \"b\""),
+            ("link del lisp0 mtu 1400", "unknown keyword \"mtu\""),
+            ("link show lisp0 dev lisp1", "duplicate keyword \"dev\""),
+            ("link frob", "unknown command \"frob\""),
+            ("stats lisp0", "unknown keyword \"lisp0\""),
+            ("stats dev a dev b", "duplicate keyword \"dev\""),
+            ("monitor foo", "unknown keyword \"foo\""),
+        ];
+        for (line, want) in cases {
+            assert_eq!(err(line), want, "{line}");
+        }
+        assert!(cmd(&format!("link add x mtu {LISP_MAX_MTU}")).is_ok());
+        assert!(cmd(&format!("link add x mtu {LISP_MIN_MTU}")).is_ok());
+    }
+
+    #[test]
+    fn batch_lines() {
+        assert_eq!(
+            split_line("  map show dev l # all of it"),
+            ["map", "show", "dev", "l"]
+        );
+        assert!(split_line("# comment").is_empty());
+        assert!(split_line("   ").is_empty());
+    }
+}

@@ -1,0 +1,968 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Running commands and batches over a `Transport`: which requests each command sends, how the
+//! replies are printed, how batches are packed and how their errors are traced to lines.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use lisp_uapi::*;
+use neli::consts::nl::NlmF;
+
+use crate::args::{help_text, parse_command, split_line, BatchLine, BatchLines, Command, MapLine};
+use crate::error::{Error, KernelError};
+use crate::model::{EntryRef, Event};
+use crate::nl::{Proto, Transport};
+use crate::print::{self, Mode, Printer};
+use crate::wire::{self, Blame, Msg, Packer, BATCH_MSG_MAX};
+
+/// Opens a transport for a protocol.
+pub type Opener<'a> = Box<dyn FnMut(Proto) -> Result<Box<dyn Transport>, Error> + 'a>;
+
+/// A batch failure: where, why, and how much was applied before it.
+#[derive(Debug)]
+pub struct BatchError {
+    pub location: String,
+    pub cause: Error,
+    /// What was applied (empty for parse errors, which stop the batch before anything is sent).
+    pub note: String,
+}
+
+/// `\rloaded N/M` on a terminal, for loads that take a while.
+struct Progress {
+    enabled: bool,
+    total: usize,
+    start: Instant,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Progress {
+        let now = Instant::now();
+        Progress {
+            enabled,
+            total,
+            start: now,
+            last: now,
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if !self.enabled {
+            return;
+        }
+        let now = Instant::now();
+        if now - self.start < Duration::from_millis(500)
+            || now - self.last < Duration::from_millis(100)
+        {
+            return;
+        }
+        self.last = now;
+        self.shown = true;
+        eprint!("\rloaded {done}/{}", self.total);
+    }
+
+    /// Clears the progress line.
+    fn finish(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+/// Consecutive map changes with the same command, flags and device share requests: the packer
+/// filling them, and their kind (`None` between groups).
+struct MapBatch {
+    packer: Packer,
+    group: Option<(u8, bool)>,
+    dev: String,
+}
+
+impl MapBatch {
+    fn new() -> MapBatch {
+        MapBatch {
+            packer: Packer::new(BATCH_MSG_MAX),
+            group: None,
+            dev: String::new(),
+        }
+    }
+
+    fn same_group(&self, cmd: u8, replace: bool, dev: &str) -> bool {
+        self.group == Some((cmd, replace)) && self.dev == dev
+    }
+}
+
+/// The command, `replace` flag, device and nest of a map change.
+fn map_change(c: &Command) -> Option<(u8, bool, &str, EntryRef<'_>)> {
+    match c {
+        Command::MapSet {
+            replace,
+            dev,
+            entry,
+        } => Some((LISP_CMD_MAP_ADD, *replace, dev, entry.borrowed())),
+        Command::MapDel { dev, key } => Some((LISP_CMD_MAP_DEL, false, dev, key.borrowed())),
+        _ => None,
+    }
+}
+
+fn commands(n: usize) -> String {
+    if n == 1 {
+        "1 command".into()
+    } else {
+        format!("{n} commands")
+    }
+}
+
+/// Describes a failure of a batch; `applied` commands before it were applied.
+fn batch_error(cause: Error, blame: Blame, applied: usize) -> BatchError {
+    match blame {
+        Blame::Line { line, .. } => BatchError {
+            location: format!("line {line}"),
+            cause,
+            note: format!(
+                "{} before line {line} applied, none after it",
+                commands(applied)
+            ),
+        },
+        Blame::Range { first, last } => BatchError {
+            location: format!("lines {first}-{last}"),
+            cause,
+            note: format!(
+                "{} before line {first} applied; lines {first}-{last} may be partly applied, \
+                 none after them",
+                commands(applied)
+            ),
+        },
+    }
+}
+
+pub struct Ctx<'a> {
+    out: Printer<'a>,
+    open: Opener<'a>,
+    genl: Option<Box<dyn Transport>>,
+    route: Option<Box<dyn Transport>>,
+    family: Option<wire::Family>,
+    progress: Progress,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(out: Printer<'a>, open: Opener<'a>) -> Ctx<'a> {
+        Ctx {
+            out,
+            open,
+            genl: None,
+            route: None,
+            family: None,
+            progress: Progress::new(false, 0),
+        }
+    }
+
+    /// Flushes the output; the first write error, if any.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The lisp family (id, groups), resolved once through nlctrl.
+    fn family(&mut self) -> Result<&wire::Family, Error> {
+        if self.genl.is_none() {
+            self.genl = Some((self.open)(Proto::Generic)?);
+        }
+        if self.family.is_none() {
+            let t = self.genl.as_mut().expect("opened above");
+            let mut req = wire::ctrl_get_family(LISP_GENL_NAME).bytes;
+            let mut fam = None;
+            let r = t.request(&mut req, &mut |m| {
+                fam = Some(wire::parse_family(m.payload)?);
+                Ok(())
+            });
+            match r {
+                Err(Error::Kernel(KernelError { errno, .. })) if errno == libc::ENOENT => {
+                    return Err(Error::Other(format!(
+                        "generic netlink family \"{LISP_GENL_NAME}\" not found (is the lisp \
+                         module loaded?)"
+                    )));
+                }
+                r => r?,
+            }
+            self.family = Some(fam.ok_or_else(|| Error::reply("no nlctrl reply"))?);
+        }
+        Ok(self.family.as_ref().expect("resolved above"))
+    }
+
+    fn family_id(&mut self) -> Result<u16, Error> {
+        Ok(self.family()?.id)
+    }
+
+    /// A request of the lisp family; `on` sees the printer and every reply.
+    fn genl_call(
+        &mut self,
+        req: &mut [u8],
+        on: &mut dyn FnMut(&mut Printer<'a>, &Msg) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.family()?;
+        let t = self.genl.as_mut().expect("opened by family()");
+        let out = &mut self.out;
+        t.request(req, &mut |m| on(out, m))
+    }
+
+    fn route_call(
+        &mut self,
+        req: &mut [u8],
+        on: &mut dyn FnMut(&Msg) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if self.route.is_none() {
+            self.route = Some((self.open)(Proto::Route)?);
+        }
+        self.route.as_mut().expect("opened above").request(req, on)
+    }
+
+    /// A dump (or do) whose replies are entries, printed as one array.
+    fn entries(&mut self, mut req: Vec<u8>, lookup: bool) -> Result<(), Error> {
+        let mut interrupted = false;
+        self.out.open_array(None);
+        let r = self.genl_call(&mut req, &mut |p, m| {
+            interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
+            let (_, attrs) = wire::parse_genl(m.payload)?;
+            print::print_entry_item(p, &wire::parse_entry(&attrs)?, lookup);
+            Ok(())
+        });
+        self.out.close_array();
+        warn_interrupted(interrupted);
+        r
+    }
+
+    /// DEV_GET of one device or all, each printed with `f`.
+    fn devices(
+        &mut self,
+        dev: Option<&str>,
+        f: fn(&mut Printer, &crate::model::DevInfo),
+    ) -> Result<(), Error> {
+        let fam = self.family_id()?;
+        let mut req = wire::dev_get(fam, dev).bytes;
+        let mut interrupted = false;
+        self.out.open_array(None);
+        let r = self.genl_call(&mut req, &mut |p, m| {
+            interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
+            let (_, attrs) = wire::parse_genl(m.payload)?;
+            f(p, &wire::parse_dev(&attrs)?);
+            Ok(())
+        });
+        self.out.close_array();
+        warn_interrupted(interrupted);
+        r
+    }
+
+    /// Runs one command given on the command line.
+    pub fn run(&mut self, cmd: Command) -> Result<(), Error> {
+        match cmd {
+            Command::Help(topic) => {
+                self.out.verbatim(&help_text(topic));
+                Ok(())
+            }
+            Command::LinkAdd { name, mtu } => {
+                self.route_call(&mut wire::link_new(&name, mtu).bytes, &mut |_| Ok(()))
+            }
+            Command::LinkDel { name } => {
+                let mut link = None;
+                self.route_call(&mut wire::link_get(&name).bytes, &mut |m| {
+                    link = Some(wire::parse_link(m.payload)?);
+                    Ok(())
+                })?;
+                match link {
+                    Some((index, Some(kind))) if kind == LISP_KIND => {
+                        self.route_call(&mut wire::link_del(index).bytes, &mut |_| Ok(()))
+                    }
+                    Some(_) => Err(Error::Other(format!("\"{name}\" is not a lisp device"))),
+                    None => Err(Error::reply("no RTM_NEWLINK reply")),
+                }
+            }
+            Command::LinkShow { name } => self.devices(name.as_deref(), print::print_dev),
+            Command::Stats { dev } => self.devices(dev.as_deref(), print::print_stats),
+            c @ (Command::MapSet { .. } | Command::MapDel { .. }) => {
+                let (cmd, replace, dev, entry) = map_change(&c).expect("a map change");
+                let (mut batch, mut applied) = (MapBatch::new(), 0);
+                self.map_push(&mut batch, 1, cmd, replace, dev, &entry, &mut applied)
+                    .and_then(|_| self.map_flush(&mut batch, &mut applied))
+                    .map_err(|(e, _)| e)
+            }
+            Command::MapGet { dev, key } => {
+                let fam = self.family_id()?;
+                self.entries(wire::map_get(fam, &dev, &key).bytes, false)
+            }
+            Command::MapLookup {
+                dev,
+                addr,
+                iid,
+                hash,
+            } => {
+                let fam = self.family_id()?;
+                self.entries(wire::map_lookup(fam, &dev, &addr, iid, hash).bytes, true)
+            }
+            Command::MapShow { dev, iid } => {
+                let fam = self.family_id()?;
+                self.entries(wire::map_dump(fam, &dev, iid).bytes, false)
+            }
+            Command::MapFlush { dev, iid } => {
+                let fam = self.family_id()?;
+                self.genl_call(&mut wire::map_flush(fam, &dev, iid).bytes, &mut |_, _| {
+                    Ok(())
+                })
+            }
+            Command::Monitor => self.monitor(),
+        }
+    }
+
+    /// Adds a map change (of batch line `line`) to the request being filled, sending that first
+    /// when the change is of another group or does not fit. `applied` counts the commands the
+    /// kernel applied.
+    #[allow(clippy::too_many_arguments)]
+    fn map_push(
+        &mut self,
+        batch: &mut MapBatch,
+        line: usize,
+        cmd: u8,
+        replace: bool,
+        dev: &str,
+        entry: &EntryRef,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        if !batch.same_group(cmd, replace, dev) {
+            self.map_flush(batch, applied)?;
+            let fam = self
+                .family_id()
+                .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
+            batch
+                .packer
+                .start(fam, cmd, wire::map_flags(cmd, replace), dev);
+            batch.group = Some((cmd, replace));
+            batch.dev.clear();
+            batch.dev.push_str(dev);
+        } else if !batch.packer.fits(entry) {
+            self.send_packed(&mut batch.packer, applied)?;
+        }
+        batch.packer.push(line, entry);
+        Ok(())
+    }
+
+    /// Sends what the batch holds and ends its group.
+    fn map_flush(
+        &mut self,
+        batch: &mut MapBatch,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        batch.group = None;
+        self.send_packed(&mut batch.packer, applied)
+    }
+
+    /// Sends the request `packer` holds, if any, and empties it.
+    fn send_packed(
+        &mut self,
+        packer: &mut Packer,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        if packer.is_empty() {
+            return Ok(());
+        }
+        let r = self.genl_call(packer.request(), &mut |_, _| Ok(()));
+        let spans = packer.spans();
+        let r = match r {
+            Ok(()) => {
+                *applied += spans.len();
+                self.progress.update(*applied);
+                Ok(())
+            }
+            Err(Error::Kernel(k)) => {
+                let b = wire::blame(spans, k.offset);
+                if let Blame::Line { index, .. } = b {
+                    *applied += index;
+                }
+                Err((Error::Kernel(k), b))
+            }
+            Err(e) => Err((e, wire::blame(spans, None))),
+        };
+        packer.clear();
+        r
+    }
+
+    /// Runs a batch: every line is parsed first (nothing is sent if one is bad), then the
+    /// commands run in order until the first failure.
+    pub fn run_batch(&mut self, text: &str) -> Result<(), BatchError> {
+        let mut total = 0;
+        let (mut lines, mut m) = (BatchLines::new(text), MapLine::default());
+        while let Some((n, parsed)) = lines.next_into(&mut m) {
+            if let BatchLine::Other(l) = parsed {
+                let words = split_line(l);
+                if words.is_empty() {
+                    continue;
+                }
+                parse_command(&words).map_err(|e| BatchError {
+                    location: format!("line {n}"),
+                    cause: Error::Usage(e),
+                    note: String::new(),
+                })?;
+            }
+            total += 1;
+        }
+        self.progress = Progress::new(std::io::stderr().is_terminal(), total);
+        let r = self.run_checked_batch(text);
+        self.progress.finish();
+        r
+    }
+
+    fn run_checked_batch(&mut self, text: &str) -> Result<(), BatchError> {
+        let mut applied = 0;
+        let mut batch = MapBatch::new();
+        let (mut lines, mut m) = (BatchLines::new(text), MapLine::default());
+        while let Some((line, parsed)) = lines.next_into(&mut m) {
+            let r = match parsed {
+                BatchLine::Map => {
+                    let (cmd, replace, dev) = (m.cmd, m.replace, m.dev);
+                    self.map_push(
+                        &mut batch,
+                        line,
+                        cmd,
+                        replace,
+                        dev,
+                        &m.entry(),
+                        &mut applied,
+                    )
+                }
+                BatchLine::Other(l) => {
+                    let words = split_line(l);
+                    if words.is_empty() {
+                        continue;
+                    }
+                    let cmd = parse_command(&words).expect("checked before");
+                    match map_change(&cmd) {
+                        Some((c, replace, dev, entry)) => {
+                            self.map_push(&mut batch, line, c, replace, dev, &entry, &mut applied)
+                        }
+                        None => self.map_flush(&mut batch, &mut applied).and_then(|_| {
+                            self.run(cmd)
+                                .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
+                            applied += 1;
+                            self.progress.update(applied);
+                            Ok(())
+                        }),
+                    }
+                }
+            };
+            if let Err((e, blame)) = r {
+                self.progress.finish();
+                return Err(batch_error(e, blame, applied));
+            }
+        }
+        self.map_flush(&mut batch, &mut applied)
+            .map_err(|(e, blame)| {
+                self.progress.finish();
+                batch_error(e, blame, applied)
+            })
+    }
+
+    /// Prints the events of the "events" group until killed.
+    fn monitor(&mut self) -> Result<(), Error> {
+        let fam = self.family()?.clone();
+        let group = fam
+            .groups
+            .iter()
+            .find(|(n, _)| n == LISP_MCGRP_EVENTS)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "family \"{LISP_GENL_NAME}\" has no \"{LISP_MCGRP_EVENTS}\" group"
+                ))
+            })?;
+        let t = self.genl.as_mut().expect("opened by family()");
+        t.join(group)?;
+        let out = &mut self.out;
+        out.compact();
+        t.listen(&mut |m| {
+            if m.ty != fam.id {
+                return Ok(());
+            }
+            match wire::parse_event(m.payload) {
+                Ok(Some(ev)) => print_event_line(out, &ev)?,
+                Ok(None) => {}
+                Err(e) => eprintln!("lispctl: ignoring an event: {e}"),
+            }
+            Ok(())
+        })
+    }
+}
+
+fn print_event_line(out: &mut Printer, ev: &Event) -> Result<(), Error> {
+    print::print_event(out, ev);
+    out.flush().map_err(|e| {
+        if is_broken_pipe(&e) {
+            Error::Closed
+        } else {
+            Error::Other(format!("output: {}", crate::error::errno_text_of(&e)))
+        }
+    })
+}
+
+fn warn_interrupted(interrupted: bool) {
+    if interrupted {
+        eprintln!("lispctl: warning: the dump was interrupted and may be inconsistent");
+    }
+}
+
+/// Whether stdout/stderr problems mean the reader went away (`| head`): not an error.
+pub fn is_broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// Mode from the options.
+pub fn mode(json: bool, pretty: bool) -> Mode {
+    if json {
+        Mode::Json { pretty }
+    } else {
+        Mode::Text
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::wire::tests::{a, entry_reply, error_reply, genl, msg, n};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    const FAM: u16 = 0x1f;
+
+    /// A fake kernel: records requests, answers with `answer(request, seq)` datagrams, which go
+    /// through the real reply processing.
+    type Answer = Box<dyn FnMut(&[u8], u32) -> Vec<Vec<u8>>>;
+
+    struct Fake {
+        sent: Vec<Vec<u8>>,
+        answer: Answer,
+        seq: u32,
+    }
+
+    struct FakeT(Rc<RefCell<Fake>>);
+
+    impl Transport for FakeT {
+        fn request(
+            &mut self,
+            req: &mut [u8],
+            on_reply: &mut dyn FnMut(&Msg) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            let mut f = self.0.borrow_mut();
+            f.seq += 1;
+            let seq = f.seq;
+            req[8..12].copy_from_slice(&seq.to_ne_bytes());
+            f.sent.push(req.to_vec());
+            let replies = (f.answer)(req, seq);
+            drop(f);
+            for d in replies {
+                if wire::process(&d, seq, on_reply)? == wire::Flow::Done {
+                    return Ok(());
+                }
+            }
+            panic!("fake kernel left the request unanswered");
+        }
+
+        fn join(&mut self, _: u32) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn listen(&mut self, _: &mut dyn FnMut(&Msg) -> Result<(), Error>) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    /// A fake kernel for benchmarks: resolves the family, acks every lisp request through the
+    /// real reply processing, and only counts the requests and their bytes.
+    struct Acking(Rc<RefCell<(usize, usize)>>, u32);
+
+    impl Transport for Acking {
+        fn request(
+            &mut self,
+            req: &mut [u8],
+            on_reply: &mut dyn FnMut(&Msg) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            self.1 += 1;
+            let seq = self.1;
+            req[8..12].copy_from_slice(&seq.to_ne_bytes());
+            let reply = if u16::from_ne_bytes([req[4], req[5]]) == 0x10 {
+                [family_reply(seq), ack(seq, req)].concat()
+            } else {
+                let mut c = self.0.borrow_mut();
+                c.0 += 1;
+                c.1 += req.len();
+                ack(seq, req)
+            };
+            assert_eq!(wire::process(&reply, seq, on_reply)?, wire::Flow::Done);
+            Ok(())
+        }
+
+        fn join(&mut self, _: u32) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn listen(&mut self, _: &mut dyn FnMut(&Msg) -> Result<(), Error>) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    /// An opener of `Acking` fake kernels, and their (requests, bytes) of the lisp family.
+    pub fn acking_opener() -> (Opener<'static>, Rc<RefCell<(usize, usize)>>) {
+        let count = Rc::new(RefCell::new((0, 0)));
+        let c = count.clone();
+        let open: Opener =
+            Box::new(move |_| Ok(Box::new(Acking(c.clone(), 0)) as Box<dyn Transport>));
+        (open, count)
+    }
+
+    fn ack(seq: u32, req: &[u8]) -> Vec<u8> {
+        let mut p = 0i32.to_ne_bytes().to_vec();
+        p.extend_from_slice(&req[..16]);
+        msg(2, 0x100, seq, &p)
+    }
+
+    fn family_reply(seq: u32) -> Vec<u8> {
+        msg(
+            0x10,
+            0,
+            seq,
+            &genl(
+                1,
+                &[
+                    a(2, b"lisp\0"),
+                    a(1, &FAM.to_ne_bytes()),
+                    n(7, &[n(1, &[a(2, &9u32.to_ne_bytes()), a(1, b"events\0")])]),
+                ],
+            ),
+        )
+    }
+
+    /// Runs `f` against a fake kernel whose lisp family answers with `lisp(request, seq)`.
+    fn with_fake(
+        json: bool,
+        lisp: impl FnMut(&[u8], u32) -> Vec<Vec<u8>> + 'static,
+        f: impl FnOnce(&mut Ctx) -> Result<(), BatchError>,
+    ) -> (Result<(), BatchError>, String, Vec<Vec<u8>>) {
+        let mut lisp = lisp;
+        let fake = Rc::new(RefCell::new(Fake {
+            sent: Vec::new(),
+            answer: Box::new(move |req, seq| {
+                if u16::from_ne_bytes([req[4], req[5]]) == 0x10 {
+                    vec![[family_reply(seq), ack(seq, req)].concat()]
+                } else {
+                    lisp(req, seq)
+                }
+            }),
+            seq: 0,
+        }));
+        let mut out = Vec::new();
+        let r = {
+            let fk = fake.clone();
+            let open: Opener =
+                Box::new(move |_| Ok(Box::new(FakeT(fk.clone())) as Box<dyn Transport>));
+            let mut ctx = Ctx::new(Printer::new(&mut out, mode(json, false)), open);
+            let r = f(&mut ctx);
+            ctx.flush().unwrap();
+            r
+        };
+        let sent = fake.borrow().sent.clone();
+        (r, String::from_utf8(out).unwrap(), sent)
+    }
+
+    fn nests_in(req: &[u8]) -> usize {
+        let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
+        attrs.len() - 1
+    }
+
+    #[test]
+    fn show_dump() {
+        let (r, out, sent) = with_fake(
+            true,
+            |req, seq| {
+                let flags = u16::from_ne_bytes([req[6], req[7]]);
+                assert_ne!(flags & NlmF::DUMP.bits(), 0);
+                let multi = NlmF::MULTI.bits();
+                vec![
+                    [entry_reply(seq, multi, None), entry_reply(seq, multi, None)].concat(),
+                    msg(3, multi, seq, &0i32.to_ne_bytes()),
+                ]
+            },
+            |ctx| {
+                ctx.run(parse_command(&["map", "show", "dev", "lisp0"]).unwrap())
+                    .map_err(|e| batch_error(e, Blame::Line { line: 1, index: 0 }, 0))
+            },
+        );
+        assert!(r.is_ok());
+        assert_eq!(sent.len(), 2);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert_eq!(v[0]["eid"], "10.1.0.0/24");
+        assert_eq!(v[1]["rlocs"][1]["addr"], "2001:db8::2");
+    }
+
+    /// A batch of `lines` map adds (one per line, with a comment and a blank line first).
+    fn batch_text(count: usize) -> String {
+        let mut s = String::from("# load\n\n");
+        for i in 0..count {
+            s.push_str(&format!(
+                "map add 10.{}.{}.0/24 rloc 192.0.2.1 rloc 192.0.2.2 ttl 60 dev lisp0\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        s
+    }
+
+    #[test]
+    fn batch_packs_and_reports_line() {
+        let text = batch_text(2000);
+        // The kernel fails the 1500th entry (line 1502) with an offset inside its nest.
+        let fail_at = 1500;
+        let mut seen = 0usize;
+        let (r, _, sent) = with_fake(
+            false,
+            move |req, seq| {
+                let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
+                let count = attrs.len() - 1;
+                if seen + count > fail_at - 1 {
+                    let index = fail_at - 1 - seen;
+                    // An offset inside the failing nest: header, IFNAME, the nests before it.
+                    let mut off = 16 + 4 + 12;
+                    for at in &attrs[1..1 + index] {
+                        off += neli::Size::padded_size(at);
+                    }
+                    let off = off + 8;
+                    seen += index;
+                    return vec![error_reply(
+                        seq,
+                        17,
+                        req,
+                        Some("entry exists"),
+                        Some(off as u32),
+                    )];
+                }
+                seen += count;
+                vec![ack(seq, req)]
+            },
+            |ctx| ctx.run_batch(&text),
+        );
+        let e = r.unwrap_err();
+        assert_eq!(e.location, "line 1502");
+        assert_eq!(e.cause.to_string(), "entry exists");
+        assert_eq!(
+            e.note,
+            "1499 commands before line 1502 applied, none after it"
+        );
+        // Requests: nlctrl, then packed MAP_ADDs within the cap.
+        let adds = &sent[1..];
+        assert!(adds.len() > 1 && adds.len() < 50, "{}", adds.len());
+        for r in adds {
+            assert!(r.len() <= BATCH_MSG_MAX);
+            let flags = u16::from_ne_bytes([r[6], r[7]]);
+            assert_eq!(
+                flags,
+                (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits()
+            );
+        }
+        // Nothing after the failing request was sent.
+        let sent_nests: usize = adds.iter().map(|r| nests_in(r)).sum();
+        assert!(sent_nests < 2000);
+        assert!(sent_nests >= 1500);
+    }
+
+    #[test]
+    fn batch_without_offset_reports_range() {
+        let text = batch_text(3);
+        let (r, _, sent) = with_fake(
+            false,
+            |req, seq| vec![error_reply(seq, 12, req, None, None)],
+            |ctx| ctx.run_batch(&text),
+        );
+        let e = r.unwrap_err();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(e.location, "lines 3-5");
+        assert_eq!(e.cause.to_string(), "Cannot allocate memory");
+        assert_eq!(
+            e.note,
+            "0 commands before line 3 applied; lines 3-5 may be partly applied, none after them"
+        );
+    }
+
+    #[test]
+    fn batch_groups_by_command_and_device() {
+        let text = "map add 10.0.0.0/8 rloc 1.1.1.1 dev a\n\
+                    map add 10.1.0.0/16 rloc 1.1.1.1 dev a\n\
+                    map del 10.0.0.0/8 dev a\n\
+                    map del 10.1.0.0/16 dev a\n\
+                    map del 10.2.0.0/16 dev b\n\
+                    map replace 10.1.0.0/16 action drop dev b\n\
+                    map flush dev a\n\
+                    map add 10.0.0.0/8 rloc 1.1.1.1 dev a\n";
+        let (r, _, sent) = with_fake(
+            false,
+            |req, seq| vec![ack(seq, req)],
+            |ctx| ctx.run_batch(text),
+        );
+        assert!(r.is_ok());
+        let shape: Vec<(u8, usize)> = sent[1..]
+            .iter()
+            .map(|r| {
+                (
+                    r[16],
+                    if r[16] == LISP_CMD_MAP_FLUSH {
+                        0
+                    } else {
+                        nests_in(r)
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (LISP_CMD_MAP_ADD, 2),
+                (LISP_CMD_MAP_DEL, 2),
+                (LISP_CMD_MAP_DEL, 1),
+                (LISP_CMD_MAP_ADD, 1),
+                (LISP_CMD_MAP_FLUSH, 0),
+                (LISP_CMD_MAP_ADD, 1),
+            ]
+        );
+        let replace = &sent[4];
+        let flags = u16::from_ne_bytes([replace[6], replace[7]]);
+        assert_eq!(
+            flags,
+            (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::REPLACE).bits()
+        );
+    }
+
+    #[test]
+    fn batch_parse_error_sends_nothing() {
+        let text =
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev a\n\nmap add 10.0.0.0/33 rloc 1.1.1.1 dev a\n";
+        let (r, _, sent) = with_fake(false, |_, _| unreachable!(), |ctx| ctx.run_batch(text));
+        let e = r.unwrap_err();
+        assert_eq!(e.location, "line 3");
+        assert_eq!(e.cause.to_string(), "invalid EID prefix \"10.0.0.0/33\"");
+        assert_eq!(e.cause.exit_code(), 1);
+        assert!(e.note.is_empty());
+        assert!(sent.is_empty());
+    }
+
+    #[test]
+    fn batch_other_command_fails() {
+        let text = "map add 10.0.0.0/8 rloc 1.1.1.1 dev a\nmap flush dev nosuch\nmap show dev a\n";
+        let (r, _, _) = with_fake(
+            false,
+            |req, seq| {
+                if req[16] == LISP_CMD_MAP_FLUSH {
+                    vec![error_reply(
+                        seq,
+                        19,
+                        req,
+                        Some("no such lisp device"),
+                        Some(20),
+                    )]
+                } else {
+                    vec![ack(seq, req)]
+                }
+            },
+            |ctx| ctx.run_batch(text),
+        );
+        let e = r.unwrap_err();
+        assert_eq!(e.location, "line 2");
+        assert_eq!(e.cause.to_string(), "no such lisp device");
+        assert_eq!(e.cause.exit_code(), 2);
+        assert_eq!(e.note, "1 command before line 2 applied, none after it");
+    }
+
+    #[test]
+    fn lookup_and_stats() {
+        let (r, out, sent) = with_fake(
+            false,
+            |req, seq| match req[16] {
+                LISP_CMD_MAP_GET => vec![[entry_reply(seq, 0, Some(0)), ack(seq, req)].concat()],
+                _ => vec![[
+                    msg(
+                        FAM,
+                        0,
+                        seq,
+                        &genl(
+                            LISP_CMD_DEV_GET,
+                            &[
+                                a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                                a(LISP_A_IFNAME, b"lisp0\0"),
+                                n(
+                                    LISP_A_STATS,
+                                    &[a(LISP_STAT_A_TX_PACKETS, &3u64.to_ne_bytes())],
+                                ),
+                            ],
+                        ),
+                    ),
+                    ack(seq, req),
+                ]
+                .concat()],
+            },
+            |ctx| ctx.run_batch("map get 10.1.0.7 hash 3 dev lisp0\nstats dev lisp0\n"),
+        );
+        assert!(r.is_ok());
+        assert_eq!(
+            out,
+            "10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297\n\
+             \trloc 192.0.2.1 priority 1 weight 100 up\n\
+             \trloc 2001:db8::2 priority 255 weight 0 down\n\
+             \tselected rloc 192.0.2.1\n\
+             lisp0 ifindex 5\n\ttx_packets 3\n"
+        );
+        let (_, attrs) = wire::parse_genl(&sent[1][16..]).unwrap();
+        assert_eq!(attrs.len(), 3);
+    }
+
+    /// `cargo test --release -p lispctl bench_million -- --ignored --nocapture`: the client-side
+    /// cost of loading a million entries (parsing twice, packing) against a kernel that only acks.
+    #[test]
+    #[ignore]
+    fn bench_million_line_batch() {
+        let text: String = (0..1_000_000u32)
+            .map(|i| {
+                format!(
+                    "map add {}.{}.{}.0/24 rloc 192.0.2.1 rloc 2001:db8::1 ttl 60 dev lisp0\n",
+                    (i >> 16) + 1,
+                    (i >> 8) & 255,
+                    i & 255
+                )
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        let (r, _, sent) = with_fake(
+            false,
+            |req, seq| vec![ack(seq, req)],
+            |ctx| ctx.run_batch(&text),
+        );
+        assert!(r.is_ok());
+        eprintln!("1M lines: {:?}, {} requests", t.elapsed(), sent.len() - 1);
+    }
+
+    #[test]
+    fn missing_family() {
+        let fake = Rc::new(RefCell::new(Fake {
+            sent: Vec::new(),
+            answer: Box::new(|req, seq| vec![error_reply(seq, libc::ENOENT, req, None, None)]),
+            seq: 0,
+        }));
+        let mut out = Vec::new();
+        let open: Opener =
+            Box::new(move |_| Ok(Box::new(FakeT(fake.clone())) as Box<dyn Transport>));
+        let mut ctx = Ctx::new(Printer::new(&mut out, Mode::Text), open);
+        let e = ctx
+            .run(parse_command(&["map", "flush", "dev", "x"]).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "generic netlink family \"lisp\" not found (is the lisp module loaded?)"
+        );
+    }
+}

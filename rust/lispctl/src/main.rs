@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lispctl: configure lisp (RFC 9300) tunnel devices — links, the map-cache, counters and events
+//! — over rtnetlink and the "lisp" generic-netlink family.
+//!
+//! Layout: `args` (grammar), `model` (objects), `wire` (netlink bytes, no socket), `print`
+//! (text/JSON printer), `nl` (the socket), `exec` (commands and batches over a transport).
+
+mod args;
+mod error;
+mod exec;
+mod model;
+mod nl;
+mod print;
+mod wire;
+
+use std::io::{self, BufWriter, Read, Write};
+
+use args::{Invocation, HELP};
+use error::{Error, EXIT_KERNEL, EXIT_USAGE};
+use exec::{is_broken_pipe, mode, Ctx, Opener};
+use nl::{NlConn, Transport};
+use print::Printer;
+
+fn read_batch(file: &str) -> Result<String, String> {
+    let mut text = String::new();
+    let r = if file == "-" {
+        io::stdin().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    r.map_err(|e| format!("cannot read \"{file}\": {}", error::errno_text_of(&e)))?;
+    Ok(text)
+}
+
+fn run(argv: &[String]) -> i32 {
+    run_with(
+        argv,
+        Box::new(|proto| Ok(Box::new(NlConn::open(proto)?) as Box<dyn Transport>)),
+    )
+}
+
+/// `run` over the transports `open` makes (the real sockets, or a fake kernel in tests).
+fn run_with(argv: &[String], open: Opener) -> i32 {
+    let (opts, inv) = match args::parse_invocation(argv) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("lispctl: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if inv == Invocation::Usage {
+        eprintln!("{HELP}Try \"lispctl help\" for the commands.");
+        return EXIT_USAGE;
+    }
+    let batch = match &inv {
+        Invocation::Batch(file) => match read_batch(file) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("lispctl: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        _ => None,
+    };
+
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut ctx = Ctx::new(Printer::new(&mut out, mode(opts.json, opts.pretty)), open);
+
+    let result = match (inv, batch) {
+        (Invocation::Run(cmd), _) => ctx.run(cmd).map_err(|e| (None, e, String::new())),
+        (_, Some(text)) => ctx
+            .run_batch(&text)
+            .map_err(|b| (Some(b.location), b.cause, b.note)),
+        _ => unreachable!("usage handled above"),
+    };
+    // Output comes before the error: a batch prints what it did before it failed.
+    let flushed = ctx.flush();
+    drop(ctx);
+    let flushed = flushed.and_then(|_| out.flush());
+    let code = match result {
+        Ok(()) => 0,
+        Err((_, Error::Closed, _)) => 0,
+        Err((location, e, note)) => {
+            match location {
+                Some(l) => eprintln!("lispctl: {l}: {e}"),
+                None => eprintln!("lispctl: {e}"),
+            }
+            if !note.is_empty() {
+                eprintln!("lispctl: {note}");
+            }
+            e.exit_code()
+        }
+    };
+    match flushed {
+        Err(e) if !is_broken_pipe(&e) => {
+            eprintln!("lispctl: output: {e}");
+            code.max(EXIT_KERNEL)
+        }
+        _ => code,
+    }
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(run(&argv));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `LISPCTL_BENCH_FILE=FILE cargo test --release -p lispctl bench_batch_file -- --ignored
+    /// --nocapture`: `lispctl -batch FILE` end to end (reading, checking, packing) against a fake
+    /// kernel that only acks.
+    #[test]
+    #[ignore]
+    fn bench_batch_file() {
+        let Ok(file) = std::env::var("LISPCTL_BENCH_FILE") else {
+            eprintln!("skipped: LISPCTL_BENCH_FILE not set");
+            return;
+        };
+        let lines = std::fs::read(&file)
+            .unwrap()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        let (open, sent) = exec::tests::acking_opener();
+        let t = std::time::Instant::now();
+        let code = run_with(&["-batch".to_string(), file], open);
+        let el = t.elapsed();
+        assert_eq!(code, 0);
+        let sent = sent.borrow();
+        eprintln!(
+            "{lines} lines: {el:?}, {:.1} ns/line, {} requests, {} bytes",
+            el.as_nanos() as f64 / lines.max(1) as f64,
+            sent.0,
+            sent.1
+        );
+    }
+}

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The objects lispctl talks about: EID prefixes, locators, map-cache entries, devices and events,
+//! independent of how they travel on the wire or are printed.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use lisp_uapi::*;
+
+/// An EID prefix: an IPv4 or IPv6 address with a prefix length, host bits zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+impl Prefix {
+    /// The longest prefix length of `addr`'s family.
+    pub fn max_len(addr: &IpAddr) -> u8 {
+        match addr {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        }
+    }
+
+    /// Parses `ADDR/LEN` (or a bare `ADDR` when `bare_ok`, meaning the full length). Rejects
+    /// lengths out of range and addresses with host bits set.
+    pub fn parse(s: &str, bare_ok: bool) -> Option<Prefix> {
+        let (addr, len) = match s.bytes().position(|b| b == b'/') {
+            Some(slash) => {
+                // Only plain decimal lengths: no sign, no spaces, no leading "+".
+                let l = &s.as_bytes()[slash + 1..];
+                if l.is_empty() || l.len() > 3 || !l.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let len = l.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+                (parse_ip(&s[..slash])?, u8::try_from(len).ok()?)
+            }
+            None if bare_ok => {
+                let a = parse_ip(s)?;
+                (a, Prefix::max_len(&a))
+            }
+            None => return None,
+        };
+        if len > Prefix::max_len(&addr) {
+            return None;
+        }
+        let p = Prefix { addr, len };
+        if p.masked() != addr {
+            return None;
+        }
+        Some(p)
+    }
+
+    /// The address with the host bits cleared.
+    fn masked(&self) -> IpAddr {
+        match self.addr {
+            IpAddr::V4(a) => {
+                let bits = u32::from(a);
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.len)).unwrap_or(0);
+                IpAddr::V4((bits & mask).into())
+            }
+            IpAddr::V6(a) => {
+                let bits = u128::from(a);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.len))
+                    .unwrap_or(0);
+                IpAddr::V6((bits & mask).into())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// `s.parse::<IpAddr>()`, faster: the usual spellings (dotted quads without leading zeros, IPv6
+/// of hex groups with at most one `::`) are decoded here, anything else by the standard library,
+/// so the accepted set and the results are exactly the standard library's.
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let b = s.as_bytes();
+    if let Some(a) = parse_ipv4_plain(b) {
+        return Some(IpAddr::from(a));
+    }
+    if let Some(a) = parse_ipv6_plain(b) {
+        return Some(IpAddr::from(a));
+    }
+    s.parse().ok()
+}
+
+/// `A.B.C.D`, each 0-255 in 1-3 decimal digits without a leading zero. `None` may still be an
+/// address the standard library accepts (it is asked then).
+fn parse_ipv4_plain(b: &[u8]) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut i = 0;
+    for (k, slot) in out.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v = 0u32;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || v > 255 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        *slot = v as u8;
+    }
+    (i == b.len()).then_some(out)
+}
+
+/// IPv6 of 1-4 digit hex groups separated by `:`, eight of them or fewer around one `::` (no
+/// embedded IPv4). `None` may still be an address the standard library accepts.
+fn parse_ipv6_plain(b: &[u8]) -> Option<[u8; 16]> {
+    if b.len() < 2 || b.len() > 39 {
+        return None;
+    }
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // Where `::` stands (in groups), once seen.
+    let mut gap = None;
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+    }
+    while i < b.len() {
+        let start = i;
+        let mut v = 0u32;
+        while i < b.len() && i - start < 4 {
+            match (b[i] as char).to_digit(16) {
+                Some(d) => v = (v << 4) | d,
+                None => break,
+            }
+            i += 1;
+        }
+        if i == start || n == 8 {
+            return None;
+        }
+        groups[n] = v as u16;
+        n += 1;
+        if i == b.len() {
+            break;
+        }
+        if b[i] != b':' {
+            return None;
+        }
+        i += 1;
+        if b.get(i) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(n);
+            i += 1;
+        } else if i == b.len() {
+            // A single trailing ':'.
+            return None;
+        }
+    }
+    match gap {
+        None if n == 8 => {}
+        Some(at) if n <= 7 => {
+            let tail = n - at;
+            groups.copy_within(at..n, 8 - tail);
+            groups[at..8 - tail].fill(0);
+        }
+        _ => return None,
+    }
+    let mut out = [0u8; 16];
+    for (k, g) in groups.iter().enumerate() {
+        out[2 * k..2 * k + 2].copy_from_slice(&g.to_be_bytes());
+    }
+    Some(out)
+}
+
+/// The bytes of an address as the family carries them (4 or 16, network order).
+pub fn addr_bytes(a: &IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// An address from its 4 or 16 wire bytes.
+pub fn addr_from_bytes(b: &[u8]) -> Option<IpAddr> {
+    match b.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(b).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(b).ok()?)),
+        _ => None,
+    }
+}
+
+/// What a negative entry (one without locators) does with packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Drop,
+    Forward,
+    Notify,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Action> {
+        match s {
+            "drop" => Some(Action::Drop),
+            "forward" => Some(Action::Forward),
+            "notify" => Some(Action::Notify),
+            _ => None,
+        }
+    }
+
+    pub fn value(self) -> u8 {
+        match self {
+            Action::Drop => LISP_ACTION_DROP,
+            Action::Forward => LISP_ACTION_FORWARD,
+            Action::Notify => LISP_ACTION_NOTIFY,
+        }
+    }
+
+    /// The keyword of a wire value; unknown values (a newer kernel) print as their number.
+    pub fn name_of(v: u8) -> String {
+        match v {
+            LISP_ACTION_DROP => "drop".into(),
+            LISP_ACTION_FORWARD => "forward".into(),
+            LISP_ACTION_NOTIFY => "notify".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A locator of an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rloc {
+    pub addr: IpAddr,
+    pub priority: u8,
+    pub weight: u8,
+    pub up: bool,
+}
+
+impl Rloc {
+    /// A locator with the defaults: priority 1, weight 100, up.
+    pub fn new(addr: IpAddr) -> Rloc {
+        Rloc {
+            addr,
+            priority: 1,
+            weight: LISP_WEIGHT_MAX,
+            up: true,
+        }
+    }
+}
+
+/// A map-cache entry as a request carries it (`map add`/`map replace`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapEntry {
+    pub prefix: Prefix,
+    /// Absent: the device's default instance ID.
+    pub iid: Option<u32>,
+    pub rlocs: Vec<Rloc>,
+    pub ttl: Option<u32>,
+    pub action: Option<Action>,
+}
+
+/// What names one entry (`map del`, `map get EID/LEN`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapKey {
+    pub prefix: Prefix,
+    pub iid: Option<u32>,
+}
+
+/// A map change as the request encoder takes it, borrowed: an entry (`map add`/`map replace`), or
+/// without locators, TTL and action the key of one (`map del`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    pub prefix: Prefix,
+    pub iid: Option<u32>,
+    pub rlocs: &'a [Rloc],
+    pub ttl: Option<u32>,
+    pub action: Option<Action>,
+}
+
+impl MapEntry {
+    pub fn borrowed(&self) -> EntryRef<'_> {
+        EntryRef {
+            prefix: self.prefix,
+            iid: self.iid,
+            rlocs: &self.rlocs,
+            ttl: self.ttl,
+            action: self.action,
+        }
+    }
+}
+
+impl MapKey {
+    pub fn borrowed(&self) -> EntryRef<'static> {
+        EntryRef {
+            prefix: self.prefix,
+            iid: self.iid,
+            rlocs: &[],
+            ttl: None,
+            action: None,
+        }
+    }
+}
+
+/// A map-cache entry as the kernel reports it (MAP_GET replies, MAP_ADD/MAP_DEL events).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntryInfo {
+    pub ifindex: Option<u32>,
+    pub ifname: Option<String>,
+    pub iid: Option<u32>,
+    pub prefix: Option<Prefix>,
+    pub rlocs: Vec<Rloc>,
+    pub ttl: Option<u32>,
+    pub expires: Option<u32>,
+    /// Raw LISP_ACTION_* value.
+    pub action: Option<u8>,
+    /// Index into `rlocs` of the locator chosen for the lookup's flow hash.
+    pub selected: Option<u32>,
+}
+
+/// A lisp device's configuration and counters (DEV_GET replies).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DevInfo {
+    pub ifindex: Option<u32>,
+    pub ifname: Option<String>,
+    pub default_iid: Option<u32>,
+    pub port: Option<u16>,
+    pub map_count: Option<u32>,
+    /// (LISP_STAT_A_* type, value) in the order received.
+    pub stats: Vec<(u16, u64)>,
+}
+
+/// The name of a counter attribute; counters of a newer kernel get a generic name.
+pub fn stat_name(ty: u16) -> String {
+    let name = match ty {
+        LISP_STAT_A_TX_PACKETS => "tx_packets",
+        LISP_STAT_A_TX_NO_MAPPING => "tx_no_mapping",
+        LISP_STAT_A_TX_NEGATIVE => "tx_negative",
+        LISP_STAT_A_TX_BAD_PROTOCOL => "tx_bad_protocol",
+        LISP_STAT_A_TX_ERRORS => "tx_errors",
+        LISP_STAT_A_RX_PACKETS => "rx_packets",
+        LISP_STAT_A_RX_BAD_HEADER => "rx_bad_header",
+        LISP_STAT_A_RX_BAD_IID => "rx_bad_iid",
+        LISP_STAT_A_RX_BAD_VERSION => "rx_bad_version",
+        LISP_STAT_A_MISS_NOTIFY => "miss_notify",
+        LISP_STAT_A_MISS_RATELIMITED => "miss_ratelimited",
+        other => return format!("stat_{other}"),
+    };
+    name.to_string()
+}
+
+/// A cache-miss notification (LISP_CMD_MISS event).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MissInfo {
+    pub ifindex: Option<u32>,
+    pub ifname: Option<String>,
+    pub iid: Option<u32>,
+    pub eid: Option<IpAddr>,
+}
+
+/// A message of the "events" group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    MapAdd(EntryInfo),
+    MapDel(EntryInfo),
+    Miss(MissInfo),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let p = Prefix::parse("10.1.0.0/24", false).unwrap();
+        assert_eq!(p.to_string(), "10.1.0.0/24");
+        assert_eq!(Prefix::parse("0.0.0.0/0", false).unwrap().len, 0);
+        assert_eq!(Prefix::parse("2001:db8::/32", false).unwrap().len, 32);
+        assert_eq!(Prefix::parse("2001:db8::1/128", false).unwrap().len, 128);
+        assert_eq!(Prefix::parse("10.0.0.1/32", false).unwrap().len, 32);
+        assert_eq!(Prefix::parse("10.0.0.1", true).unwrap().len, 32);
+        assert_eq!(Prefix::parse("::1", true).unwrap().len, 128);
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.1/24",
+            "10.0.0.0",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "10.0.0.0/-1",
+            "10.0.0.0/08x",
+            "2001:db8::/129",
+            "2001:db8::1/64",
+            "foo/8",
+            "/8",
+            "10.0.0/8",
+        ] {
+            assert_eq!(Prefix::parse(bad, false), None, "{bad}");
+        }
+        assert_eq!(Prefix::parse("10.0.0.0/0", false), None);
+        assert_eq!(Prefix::parse("128.0.0.0/1", false).unwrap().len, 1);
+    }
+
+    #[test]
+    fn addresses() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(addr_bytes(&a), vec![192, 0, 2, 1]);
+        assert_eq!(addr_from_bytes(&[192, 0, 2, 1]), Some(a));
+        let b: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(addr_from_bytes(&addr_bytes(&b)), Some(b));
+        assert_eq!(addr_from_bytes(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(stat_name(LISP_STAT_A_TX_PACKETS), "tx_packets");
+        assert_eq!(stat_name(LISP_STAT_A_MISS_RATELIMITED), "miss_ratelimited");
+        assert_eq!(stat_name(99), "stat_99");
+        assert_eq!(Action::name_of(LISP_ACTION_NOTIFY), "notify");
+        assert_eq!(Action::name_of(9), "9");
+        assert_eq!(
+            Action::parse("forward").unwrap().value(),
+            LISP_ACTION_FORWARD
+        );
+    }
+}

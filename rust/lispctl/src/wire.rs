@@ -1,0 +1,1689 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netlink messages as bytes: building the requests of the "lisp" generic-netlink family, of
+//! nlctrl and of rtnetlink, and parsing replies, errors, dumps and events. Nothing here touches a
+//! socket, so every function is tested on plain byte buffers.
+//!
+//! Attributes and headers are (de)serialized with neli's types; the framing of a received
+//! datagram into messages and of NLMSG_ERROR/NLMSG_DONE payloads is done here, because it must
+//! honour NLM_F_CAPPED/NLM_F_ACK_TLVS and tolerate trailing TLVs on acks.
+
+use std::io::Cursor;
+use std::net::IpAddr;
+
+use lisp_uapi::*;
+use neli::{
+    consts::{
+        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd},
+        nl::{GenlId, NlmF, Nlmsg, NlmsgerrAttr},
+        rtnl::{Ifla, IflaInfo, RtAddrFamily, Rtm},
+    },
+    genl::{AttrTypeBuilder, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
+    nl::{NlPayload, NlmsghdrBuilder},
+    rtnl::{Ifinfomsg, IfinfomsgBuilder, Rtattr, RtattrBuilder},
+    types::{Buffer, GenlBuffer, RtBuffer},
+    FromBytesWithInput, Size, ToBytes,
+};
+
+use crate::error::{Error, KernelError};
+use crate::model::*;
+
+/// A generic-netlink attribute (type, payload bytes; nests carry their children serialized).
+pub type Attr = Nlattr<u16, Buffer>;
+
+/// Size of struct nlmsghdr.
+pub const NLMSG_HDRLEN: usize = 16;
+/// Size of struct genlmsghdr.
+pub const GENL_HDRLEN: usize = 4;
+/// Largest request `map add`/`map replace`/`map del` batches pack their entries into.
+pub const BATCH_MSG_MAX: usize = 32 * 1024;
+
+/// The version nlctrl requests carry (what iproute2's genl and libnl send).
+const CTRL_VERSION: u8 = 2;
+
+const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+// ---- Building -------------------------------------------------------------------------------
+
+/// A plain attribute.
+pub fn attr<P: Size + ToBytes>(ty: u16, payload: P) -> Attr {
+    NlattrBuilder::default()
+        .nla_type(
+            AttrTypeBuilder::default()
+                .nla_type(ty)
+                .build()
+                .expect("attribute type set"),
+        )
+        .nla_payload(payload)
+        .build()
+        .expect("attribute type and payload set")
+}
+
+/// A nested attribute (NLA_F_NESTED set) holding `children` in order.
+pub fn nest(ty: u16, children: &[Attr]) -> Attr {
+    let mut n: Attr = NlattrBuilder::default()
+        .nla_type(
+            AttrTypeBuilder::default()
+                .nla_type(ty)
+                .nla_nested(true)
+                .build()
+                .expect("attribute type set"),
+        )
+        .nla_payload(Buffer::new())
+        .build()
+        .expect("attribute type and payload set");
+    for c in children {
+        n = n.nest(c).expect("serializing into memory cannot fail");
+    }
+    n
+}
+
+/// A whole netlink message (NLM_F_REQUEST added; sequence number and port id 0, the socket
+/// layer stamps the sequence number).
+fn message<P: Size + ToBytes>(ty: u16, flags: NlmF, payload: P) -> Vec<u8> {
+    let msg = NlmsghdrBuilder::default()
+        .nl_type(ty)
+        .nl_flags(flags | NlmF::REQUEST)
+        .nl_payload(NlPayload::Payload(payload))
+        .build()
+        .expect("header fields set");
+    let mut c = Cursor::new(Vec::with_capacity(msg.padded_size()));
+    msg.to_bytes(&mut c)
+        .expect("serializing into memory cannot fail");
+    c.into_inner()
+}
+
+/// A generic-netlink request.
+pub fn genl_message(family: u16, flags: NlmF, cmd: u8, version: u8, attrs: Vec<Attr>) -> Vec<u8> {
+    let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+        .cmd(cmd)
+        .version(version)
+        .attrs(attrs.into_iter().collect::<GenlBuffer<_, _>>())
+        .build()
+        .expect("genl header fields set");
+    message(family, flags, genl)
+}
+
+/// A request of the lisp family.
+fn lisp_message(family: u16, flags: NlmF, cmd: u8, attrs: Vec<Attr>) -> Vec<u8> {
+    genl_message(family, flags, cmd, LISP_GENL_VERSION, attrs)
+}
+
+/// A request and whether it is a dump (answered by NLMSG_DONE rather than an ack).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub bytes: Vec<u8>,
+    pub dump: bool,
+}
+
+impl Request {
+    fn ack(bytes: Vec<u8>) -> Request {
+        Request { bytes, dump: false }
+    }
+}
+
+fn ifname(dev: &str) -> Attr {
+    attr(LISP_A_IFNAME, dev)
+}
+
+fn prefix_attrs(out: &mut Vec<Attr>, prefix: &Prefix, iid: Option<u32>) {
+    if let Some(iid) = iid {
+        out.push(attr(LISP_MAP_A_IID, iid));
+    }
+    out.push(attr(LISP_MAP_A_EID, addr_bytes(&prefix.addr)));
+    out.push(attr(LISP_MAP_A_PLEN, prefix.len));
+}
+
+/// The LISP_A_MAP nest of `map add`/`map replace`: IID (if given), EID, PLEN, one RLOC nest per
+/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given).
+/// The reference `put_entry` is tested against.
+#[cfg(test)]
+pub fn entry_nest(e: &MapEntry) -> Attr {
+    let mut a = Vec::with_capacity(4 + e.rlocs.len());
+    prefix_attrs(&mut a, &e.prefix, e.iid);
+    for r in &e.rlocs {
+        a.push(nest(
+            LISP_MAP_A_RLOC,
+            &[
+                attr(LISP_RLOC_A_ADDR, addr_bytes(&r.addr)),
+                attr(LISP_RLOC_A_PRIORITY, r.priority),
+                attr(LISP_RLOC_A_WEIGHT, r.weight),
+                attr(LISP_RLOC_A_UP, u8::from(r.up)),
+            ],
+        ));
+    }
+    if let Some(ttl) = e.ttl {
+        a.push(attr(LISP_MAP_A_TTL, ttl));
+    }
+    if let Some(action) = e.action {
+        a.push(attr(LISP_MAP_A_ACTION, action.value()));
+    }
+    nest(LISP_A_MAP, &a)
+}
+
+// The LISP_A_MAP nests of map changes are written by hand, straight into the request: they are
+// the bulk of a batch. The bytes are those of `entry_nest`/`key_nest` (tested).
+
+const NLA_HDRLEN: usize = 4;
+const NLA_F_NESTED: u16 = 0x8000;
+
+fn addr_len(a: &IpAddr) -> usize {
+    match a {
+        IpAddr::V4(_) => 4,
+        IpAddr::V6(_) => 16,
+    }
+}
+
+/// The size of the LISP_A_MAP nest `put_entry` writes for `e`.
+pub fn entry_len(e: &EntryRef) -> usize {
+    // Every attribute but the addresses is 8 bytes padded (u8 and u32 payloads).
+    let mut n = NLA_HDRLEN + 8 + NLA_HDRLEN + addr_len(&e.prefix.addr);
+    n += 8 * (usize::from(e.iid.is_some()) + usize::from(e.ttl.is_some()));
+    n += 8 * usize::from(e.action.is_some());
+    for r in e.rlocs {
+        n += NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
+    }
+    n
+}
+
+fn put_hdr(buf: &mut Vec<u8>, len: usize, ty: u16) {
+    let [l0, l1] = (len as u16).to_ne_bytes();
+    let [t0, t1] = ty.to_ne_bytes();
+    buf.extend_from_slice(&[l0, l1, t0, t1]);
+}
+
+fn put_u8(buf: &mut Vec<u8>, ty: u16, v: u8) {
+    let [t0, t1] = ty.to_ne_bytes();
+    let [l0, l1] = 5u16.to_ne_bytes();
+    buf.extend_from_slice(&[l0, l1, t0, t1, v, 0, 0, 0]);
+}
+
+fn put_u32(buf: &mut Vec<u8>, ty: u16, v: u32) {
+    let [t0, t1] = ty.to_ne_bytes();
+    let [l0, l1] = 8u16.to_ne_bytes();
+    let [v0, v1, v2, v3] = v.to_ne_bytes();
+    buf.extend_from_slice(&[l0, l1, t0, t1, v0, v1, v2, v3]);
+}
+
+fn put_addr(buf: &mut Vec<u8>, ty: u16, a: &IpAddr) {
+    match a {
+        IpAddr::V4(a) => {
+            put_hdr(buf, NLA_HDRLEN + 4, ty);
+            buf.extend_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            put_hdr(buf, NLA_HDRLEN + 16, ty);
+            buf.extend_from_slice(&a.octets());
+        }
+    }
+}
+
+/// Appends the LISP_A_MAP nest of `e` (`entry_len(e)` bytes) to `buf`: IID (if given), EID, PLEN,
+/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given).
+/// Without locators, TTL and action it is the nest naming an entry (`map del`).
+pub fn put_entry(buf: &mut Vec<u8>, e: &EntryRef) {
+    let len = entry_len(e);
+    buf.reserve(len);
+    let start = buf.len();
+    put_hdr(buf, len, LISP_A_MAP | NLA_F_NESTED);
+    if let Some(iid) = e.iid {
+        put_u32(buf, LISP_MAP_A_IID, iid);
+    }
+    put_addr(buf, LISP_MAP_A_EID, &e.prefix.addr);
+    put_u8(buf, LISP_MAP_A_PLEN, e.prefix.len);
+    for r in e.rlocs {
+        let rlen = NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
+        put_hdr(buf, rlen, LISP_MAP_A_RLOC | NLA_F_NESTED);
+        put_addr(buf, LISP_RLOC_A_ADDR, &r.addr);
+        put_u8(buf, LISP_RLOC_A_PRIORITY, r.priority);
+        put_u8(buf, LISP_RLOC_A_WEIGHT, r.weight);
+        put_u8(buf, LISP_RLOC_A_UP, u8::from(r.up));
+    }
+    if let Some(ttl) = e.ttl {
+        put_u32(buf, LISP_MAP_A_TTL, ttl);
+    }
+    if let Some(action) = e.action {
+        put_u8(buf, LISP_MAP_A_ACTION, action.value());
+    }
+    debug_assert_eq!(buf.len() - start, len);
+}
+
+/// The LISP_A_MAP nest naming one entry (`map del`, `map get EID/LEN`): IID (if given), EID, PLEN.
+pub fn key_nest(k: &MapKey) -> Attr {
+    let mut a = Vec::with_capacity(3);
+    prefix_attrs(&mut a, &k.prefix, k.iid);
+    nest(LISP_A_MAP, &a)
+}
+
+/// NLM_F_* of a map change: `add` must not replace, `replace` may create, `del` neither.
+pub fn map_flags(cmd: u8, replace: bool) -> NlmF {
+    match (cmd, replace) {
+        (LISP_CMD_MAP_ADD, false) => NlmF::ACK | NlmF::CREATE | NlmF::EXCL,
+        (LISP_CMD_MAP_ADD, true) => NlmF::ACK | NlmF::CREATE | NlmF::REPLACE,
+        _ => NlmF::ACK,
+    }
+}
+
+/// DEV_GET of one device (do) or of all (dump).
+pub fn dev_get(family: u16, dev: Option<&str>) -> Request {
+    match dev {
+        Some(d) => Request::ack(lisp_message(
+            family,
+            NlmF::ACK,
+            LISP_CMD_DEV_GET,
+            vec![ifname(d)],
+        )),
+        None => Request {
+            bytes: lisp_message(family, NlmF::DUMP, LISP_CMD_DEV_GET, vec![]),
+            dump: true,
+        },
+    }
+}
+
+/// MAP_GET do of one exact entry.
+pub fn map_get(family: u16, dev: &str, key: &MapKey) -> Request {
+    Request::ack(lisp_message(
+        family,
+        NlmF::ACK,
+        LISP_CMD_MAP_GET,
+        vec![ifname(dev), key_nest(key)],
+    ))
+}
+
+/// MAP_GET do of the longest match of `addr`: LISP_A_LOOKUP, LISP_A_IID (if given), LISP_A_HASH.
+pub fn map_lookup(family: u16, dev: &str, addr: &IpAddr, iid: Option<u32>, hash: u32) -> Request {
+    let mut a = vec![ifname(dev), attr(LISP_A_LOOKUP, addr_bytes(addr))];
+    if let Some(iid) = iid {
+        a.push(attr(LISP_A_IID, iid));
+    }
+    a.push(attr(LISP_A_HASH, hash));
+    Request::ack(lisp_message(family, NlmF::ACK, LISP_CMD_MAP_GET, a))
+}
+
+/// MAP_GET dump, optionally of one instance ID.
+pub fn map_dump(family: u16, dev: &str, iid: Option<u32>) -> Request {
+    let mut a = vec![ifname(dev)];
+    if let Some(iid) = iid {
+        a.push(attr(LISP_A_IID, iid));
+    }
+    Request {
+        bytes: lisp_message(family, NlmF::DUMP, LISP_CMD_MAP_GET, a),
+        dump: true,
+    }
+}
+
+/// MAP_FLUSH, optionally of one instance ID.
+pub fn map_flush(family: u16, dev: &str, iid: Option<u32>) -> Request {
+    let mut a = vec![ifname(dev)];
+    if let Some(iid) = iid {
+        a.push(attr(LISP_A_IID, iid));
+    }
+    Request::ack(lisp_message(family, NlmF::ACK, LISP_CMD_MAP_FLUSH, a))
+}
+
+/// Where one LISP_A_MAP nest sits in a packed request, and the batch line it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Offset of the nest's header from the start of the nlmsghdr.
+    pub start: usize,
+    /// Offset just past its (padded) end.
+    pub end: usize,
+    /// 1-based line number (or 1 for a command line).
+    pub line: usize,
+}
+
+/// Packs consecutive LISP_A_MAP nests for one device and command into requests of at most
+/// `cap` bytes (a single nest larger than that still goes alone). One buffer serves every
+/// request: `start` a kind of request, `push` entries while they `fit`, send `request()`, `clear`.
+pub struct Packer {
+    cap: usize,
+    /// The request: header, LISP_A_IFNAME, the nests pushed.
+    buf: Vec<u8>,
+    /// Length of the header and LISP_A_IFNAME.
+    header: usize,
+    spans: Vec<Span>,
+}
+
+impl Packer {
+    pub fn new(cap: usize) -> Packer {
+        Packer {
+            cap,
+            buf: Vec::new(),
+            header: 0,
+            spans: Vec::new(),
+        }
+    }
+
+    /// Empties the packer for requests of `cmd` with `flags` (NLM_F_REQUEST added) to `dev`.
+    pub fn start(&mut self, family: u16, cmd: u8, flags: NlmF, dev: &str) {
+        let ifname_len = NLA_HDRLEN + dev.len() + 1;
+        self.buf.clear();
+        self.buf.reserve(self.cap.max(1024));
+        // nlmsghdr: length (set by request()), type, flags, sequence number, port id.
+        self.buf.extend_from_slice(&0u32.to_ne_bytes());
+        self.buf.extend_from_slice(&family.to_ne_bytes());
+        self.buf
+            .extend_from_slice(&(flags | NlmF::REQUEST).bits().to_ne_bytes());
+        self.buf.extend_from_slice(&[0; 8]);
+        self.buf.extend_from_slice(&[cmd, LISP_GENL_VERSION, 0, 0]);
+        put_hdr(&mut self.buf, ifname_len, LISP_A_IFNAME);
+        self.buf.extend_from_slice(dev.as_bytes());
+        self.buf
+            .resize(NLMSG_HDRLEN + GENL_HDRLEN + align4(ifname_len), 0);
+        self.header = self.buf.len();
+        self.spans.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Whether `e` can join the request being filled (always, when it is empty).
+    pub fn fits(&self, e: &EntryRef) -> bool {
+        self.spans.is_empty() || self.buf.len() + entry_len(e) <= self.cap
+    }
+
+    pub fn push(&mut self, line: usize, e: &EntryRef) {
+        let start = self.buf.len();
+        put_entry(&mut self.buf, e);
+        self.spans.push(Span {
+            start,
+            end: self.buf.len(),
+            line,
+        });
+    }
+
+    /// The request filled so far, its length set.
+    pub fn request(&mut self) -> &mut [u8] {
+        let len = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&len.to_ne_bytes());
+        &mut self.buf
+    }
+
+    /// Where the nests of the request sit, and their lines.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// Drops the nests, keeping the header for the next request.
+    pub fn clear(&mut self) {
+        self.buf.truncate(self.header);
+        self.spans.clear();
+    }
+}
+
+/// Which batch lines a failed packed request concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    /// The nest of this line failed; the nests before it in the request were applied.
+    Line { line: usize, index: usize },
+    /// The kernel did not say which nest: any of these lines may have been applied.
+    Range { first: usize, last: usize },
+}
+
+/// Maps the extack offset of an error to the batch line whose nest contains it. An offset before
+/// the first nest (the header, LISP_A_IFNAME) blames the first line: nothing was applied.
+pub fn blame(spans: &[Span], offset: Option<u32>) -> Blame {
+    let (first, last) = match (spans.first(), spans.last()) {
+        (Some(f), Some(l)) => (f.line, l.line),
+        _ => return Blame::Range { first: 0, last: 0 },
+    };
+    if spans.len() == 1 {
+        return Blame::Line {
+            line: first,
+            index: 0,
+        };
+    }
+    let Some(off) = offset.map(|o| o as usize) else {
+        return Blame::Range { first, last };
+    };
+    if off < spans[0].start {
+        return Blame::Line {
+            line: first,
+            index: 0,
+        };
+    }
+    match spans.iter().position(|s| s.start <= off && off < s.end) {
+        Some(index) => Blame::Line {
+            line: spans[index].line,
+            index,
+        },
+        None => Blame::Range { first, last },
+    }
+}
+
+/// nlctrl CTRL_CMD_GETFAMILY for one family name.
+pub fn ctrl_get_family(name: &str) -> Request {
+    Request::ack(genl_message(
+        u16::from(GenlId::Ctrl),
+        NlmF::ACK,
+        u8::from(CtrlCmd::Getfamily),
+        CTRL_VERSION,
+        vec![attr(u16::from(CtrlAttr::FamilyName), name)],
+    ))
+}
+
+fn rtattr<T: neli::consts::rtnl::RtaType, P: Size + ToBytes>(
+    ty: T,
+    payload: P,
+) -> Rtattr<T, Buffer> {
+    RtattrBuilder::default()
+        .rta_type(ty)
+        .rta_payload(payload)
+        .build()
+        .expect("rtattr type and payload set")
+}
+
+fn ifinfomsg(index: i32, attrs: RtBuffer<Ifla, Buffer>) -> Ifinfomsg {
+    IfinfomsgBuilder::default()
+        .ifi_family(RtAddrFamily::Unspecified)
+        .ifi_index(index)
+        .rtattrs(attrs)
+        .build()
+        .expect("ifinfomsg fields set")
+}
+
+/// RTM_NEWLINK creating a lisp device (IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO/IFLA_INFO_KIND).
+pub fn link_new(name: &str, mtu: Option<u32>) -> Request {
+    let mut attrs = RtBuffer::new();
+    attrs.push(rtattr(Ifla::Ifname, name));
+    if let Some(mtu) = mtu {
+        attrs.push(rtattr(Ifla::Mtu, mtu));
+    }
+    attrs.push(
+        rtattr(Ifla::Linkinfo, Buffer::new())
+            .nest(&rtattr(IflaInfo::Kind, LISP_KIND))
+            .expect("serializing into memory cannot fail"),
+    );
+    Request::ack(message(
+        u16::from(Rtm::Newlink),
+        NlmF::ACK | NlmF::CREATE | NlmF::EXCL,
+        ifinfomsg(0, attrs),
+    ))
+}
+
+/// RTM_GETLINK of one device by name.
+pub fn link_get(name: &str) -> Request {
+    let mut attrs = RtBuffer::new();
+    attrs.push(rtattr(Ifla::Ifname, name));
+    Request::ack(message(
+        u16::from(Rtm::Getlink),
+        NlmF::ACK,
+        ifinfomsg(0, attrs),
+    ))
+}
+
+/// RTM_DELLINK of one device by index.
+pub fn link_del(ifindex: i32) -> Request {
+    Request::ack(message(
+        u16::from(Rtm::Dellink),
+        NlmF::ACK,
+        ifinfomsg(ifindex, RtBuffer::new()),
+    ))
+}
+
+// ---- Parsing --------------------------------------------------------------------------------
+
+/// One netlink message of a received datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg<'a> {
+    pub ty: u16,
+    pub flags: u16,
+    pub seq: u32,
+    pub pid: u32,
+    pub payload: &'a [u8],
+}
+
+fn ne_u16(b: &[u8]) -> u16 {
+    u16::from_ne_bytes([b[0], b[1]])
+}
+
+fn ne_u32(b: &[u8]) -> u32 {
+    u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Splits a datagram into its messages.
+pub fn split(buf: &[u8]) -> Result<Vec<Msg<'_>>, Error> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < buf.len() {
+        let rest = &buf[off..];
+        if rest.len() < NLMSG_HDRLEN {
+            return Err(Error::reply("truncated netlink header"));
+        }
+        let len = ne_u32(rest) as usize;
+        if len < NLMSG_HDRLEN || len > rest.len() {
+            return Err(Error::reply(format!("bad netlink message length {len}")));
+        }
+        out.push(Msg {
+            ty: ne_u16(&rest[4..]),
+            flags: ne_u16(&rest[6..]),
+            seq: ne_u32(&rest[8..]),
+            pid: ne_u32(&rest[12..]),
+            payload: &rest[NLMSG_HDRLEN..len],
+        });
+        off += align4(len);
+    }
+    Ok(out)
+}
+
+/// The attributes of a buffer (a message's attributes, or a nest's payload).
+pub fn attrs_of(b: &[u8]) -> Result<Vec<Attr>, Error> {
+    let buf = GenlBuffer::<u16, Buffer>::from_bytes_with_input(&mut Cursor::new(b), b.len())
+        .map_err(|e| Error::reply(format!("bad attributes: {e}")))?;
+    Ok(buf.into_iter().collect())
+}
+
+fn ty(a: &Attr) -> u16 {
+    *a.nla_type().nla_type()
+}
+
+fn data(a: &Attr) -> &[u8] {
+    a.nla_payload().as_ref()
+}
+
+fn bad(what: &str, a: &Attr) -> Error {
+    Error::reply(format!("{what} has {} bytes", data(a).len()))
+}
+
+fn get_u8(a: &Attr, what: &str) -> Result<u8, Error> {
+    match data(a) {
+        [v] => Ok(*v),
+        _ => Err(bad(what, a)),
+    }
+}
+
+fn get_u16(a: &Attr, what: &str) -> Result<u16, Error> {
+    let b: [u8; 2] = data(a).try_into().map_err(|_| bad(what, a))?;
+    Ok(if *a.nla_type().nla_network_order() {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_ne_bytes(b)
+    })
+}
+
+fn get_u32(a: &Attr, what: &str) -> Result<u32, Error> {
+    let b: [u8; 4] = data(a).try_into().map_err(|_| bad(what, a))?;
+    Ok(if *a.nla_type().nla_network_order() {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_ne_bytes(b)
+    })
+}
+
+/// A counter: u64, or u32 from a kernel that sends the short form.
+fn get_u64(a: &Attr, what: &str) -> Result<u64, Error> {
+    match data(a).len() {
+        8 => Ok(u64::from_ne_bytes(data(a).try_into().expect("8 bytes"))),
+        4 => get_u32(a, what).map(u64::from),
+        _ => Err(bad(what, a)),
+    }
+}
+
+fn get_str(a: &Attr) -> String {
+    let b = data(a);
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn get_addr(a: &Attr, what: &str) -> Result<IpAddr, Error> {
+    addr_from_bytes(data(a)).ok_or_else(|| bad(what, a))
+}
+
+/// The extended-ack attributes (message text, offending offset) of an error.
+fn extack(tlvs: &[u8], errno: i32) -> KernelError {
+    let mut k = KernelError {
+        errno,
+        msg: None,
+        offset: None,
+    };
+    // A kernel error must be reported even when its TLVs cannot be parsed.
+    for a in attrs_of(tlvs).unwrap_or_default() {
+        match ty(&a) {
+            t if t == u16::from(NlmsgerrAttr::Msg) => k.msg = Some(get_str(&a)),
+            t if t == u16::from(NlmsgerrAttr::Offset) => k.offset = get_u32(&a, "offset").ok(),
+            _ => {}
+        }
+    }
+    k
+}
+
+/// The payload of NLMSG_ERROR: `None` for an ack, the error otherwise.
+pub fn parse_error(flags: u16, payload: &[u8]) -> Result<Option<KernelError>, Error> {
+    if payload.len() < 4 {
+        return Err(Error::reply("short NLMSG_ERROR"));
+    }
+    let code = i32::from_ne_bytes(payload[..4].try_into().expect("4 bytes"));
+    if code == 0 {
+        return Ok(None);
+    }
+    let echoed = &payload[4..];
+    let mut tlvs: &[u8] = &[];
+    if flags & NlmF::ACK_TLVS.bits() != 0 && echoed.len() >= NLMSG_HDRLEN {
+        // The request comes back whole unless NLM_F_CAPPED says only its header does.
+        let skip = if flags & NlmF::CAPPED.bits() != 0 {
+            NLMSG_HDRLEN
+        } else {
+            align4(ne_u32(echoed) as usize)
+        };
+        tlvs = echoed.get(skip..).unwrap_or(&[]);
+    }
+    Ok(Some(extack(tlvs, code.saturating_neg())))
+}
+
+/// The payload of NLMSG_DONE: the dump's error, if it failed midway.
+pub fn parse_done(flags: u16, payload: &[u8]) -> Option<KernelError> {
+    if payload.len() < 4 {
+        return None;
+    }
+    let code = i32::from_ne_bytes(payload[..4].try_into().expect("4 bytes"));
+    if code >= 0 {
+        return None;
+    }
+    let tlvs = if flags & NlmF::ACK_TLVS.bits() != 0 {
+        &payload[4..]
+    } else {
+        &[]
+    };
+    Some(extack(tlvs, code.saturating_neg()))
+}
+
+/// Whether a request has been fully answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    More,
+    Done,
+}
+
+/// Handles one datagram received for the request with sequence number `seq`: hands every reply
+/// to `on_reply`, ends at the ack (NLMSG_ERROR 0) or NLMSG_DONE, fails on an error. Messages of
+/// other sequence numbers (stale replies, notifications) are skipped.
+pub fn process(
+    buf: &[u8],
+    seq: u32,
+    on_reply: &mut dyn FnMut(&Msg) -> Result<(), Error>,
+) -> Result<Flow, Error> {
+    for m in split(buf)? {
+        if m.seq != seq {
+            continue;
+        }
+        match m.ty {
+            t if t == u16::from(Nlmsg::Noop) => {}
+            t if t == u16::from(Nlmsg::Error) => {
+                return match parse_error(m.flags, m.payload)? {
+                    None => Ok(Flow::Done),
+                    Some(e) => Err(Error::Kernel(e)),
+                };
+            }
+            t if t == u16::from(Nlmsg::Done) => {
+                return match parse_done(m.flags, m.payload) {
+                    None => Ok(Flow::Done),
+                    Some(e) => Err(Error::Kernel(e)),
+                };
+            }
+            t if t == u16::from(Nlmsg::Overrun) => {
+                return Err(Error::Other("netlink: overrun".into()))
+            }
+            _ => on_reply(&m)?,
+        }
+    }
+    Ok(Flow::More)
+}
+
+/// The command and attributes of a generic-netlink message.
+pub fn parse_genl(payload: &[u8]) -> Result<(u8, Vec<Attr>), Error> {
+    if payload.len() < GENL_HDRLEN {
+        return Err(Error::reply("short generic netlink header"));
+    }
+    Ok((payload[0], attrs_of(&payload[GENL_HDRLEN..])?))
+}
+
+fn parse_rloc(nest: &Attr) -> Result<Rloc, Error> {
+    let mut addr = None;
+    let mut r = Rloc::new(IpAddr::from([0u8; 4]));
+    for a in attrs_of(data(nest))? {
+        match ty(&a) {
+            LISP_RLOC_A_ADDR => addr = Some(get_addr(&a, "LISP_RLOC_A_ADDR")?),
+            LISP_RLOC_A_PRIORITY => r.priority = get_u8(&a, "LISP_RLOC_A_PRIORITY")?,
+            LISP_RLOC_A_WEIGHT => r.weight = get_u8(&a, "LISP_RLOC_A_WEIGHT")?,
+            LISP_RLOC_A_UP => r.up = get_u8(&a, "LISP_RLOC_A_UP")? != 0,
+            _ => {}
+        }
+    }
+    r.addr = addr.ok_or_else(|| Error::reply("locator without LISP_RLOC_A_ADDR"))?;
+    Ok(r)
+}
+
+/// A MAP_GET reply or MAP_ADD/MAP_DEL event: IFINDEX, IFNAME, and one LISP_A_MAP nest.
+pub fn parse_entry(attrs: &[Attr]) -> Result<EntryInfo, Error> {
+    let mut e = EntryInfo::default();
+    let (mut eid, mut plen) = (None, None);
+    for a in attrs {
+        match ty(a) {
+            LISP_A_IFINDEX => e.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
+            LISP_A_IFNAME => e.ifname = Some(get_str(a)),
+            LISP_A_MAP => {
+                for m in attrs_of(data(a))? {
+                    match ty(&m) {
+                        LISP_MAP_A_IID => e.iid = Some(get_u32(&m, "LISP_MAP_A_IID")?),
+                        LISP_MAP_A_EID => eid = Some(get_addr(&m, "LISP_MAP_A_EID")?),
+                        LISP_MAP_A_PLEN => plen = Some(get_u8(&m, "LISP_MAP_A_PLEN")?),
+                        LISP_MAP_A_RLOC => e.rlocs.push(parse_rloc(&m)?),
+                        LISP_MAP_A_TTL => e.ttl = Some(get_u32(&m, "LISP_MAP_A_TTL")?),
+                        LISP_MAP_A_ACTION => e.action = Some(get_u8(&m, "LISP_MAP_A_ACTION")?),
+                        LISP_MAP_A_EXPIRES => e.expires = Some(get_u32(&m, "LISP_MAP_A_EXPIRES")?),
+                        LISP_MAP_A_SELECTED => {
+                            e.selected = Some(get_u32(&m, "LISP_MAP_A_SELECTED")?)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match (eid, plen) {
+        (Some(addr), Some(len)) if len <= Prefix::max_len(&addr) => {
+            e.prefix = Some(Prefix { addr, len })
+        }
+        (Some(_), Some(len)) => {
+            return Err(Error::reply(format!("EID prefix length {len}")));
+        }
+        _ => return Err(Error::reply("entry without LISP_MAP_A_EID/LISP_MAP_A_PLEN")),
+    }
+    Ok(e)
+}
+
+/// A DEV_GET reply: IFINDEX, IFNAME, DEFAULT_IID, PORT, MAP_COUNT, STATS nest.
+pub fn parse_dev(attrs: &[Attr]) -> Result<DevInfo, Error> {
+    let mut d = DevInfo::default();
+    for a in attrs {
+        match ty(a) {
+            LISP_A_IFINDEX => d.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
+            LISP_A_IFNAME => d.ifname = Some(get_str(a)),
+            LISP_A_DEFAULT_IID => d.default_iid = Some(get_u32(a, "LISP_A_DEFAULT_IID")?),
+            LISP_A_PORT => d.port = Some(get_u16(a, "LISP_A_PORT")?),
+            LISP_A_MAP_COUNT => d.map_count = Some(get_u32(a, "LISP_A_MAP_COUNT")?),
+            LISP_A_STATS => {
+                for s in attrs_of(data(a))? {
+                    // Zero-length attributes are the padding nla_put_u64_64bit() inserts to
+                    // align the u64s (LISP_STAT_A_PAD), not counters.
+                    if !data(&s).is_empty() {
+                        d.stats.push((ty(&s), get_u64(&s, "counter")?));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(d)
+}
+
+/// A MISS event: IFINDEX, IFNAME, IID, LOOKUP.
+pub fn parse_miss(attrs: &[Attr]) -> Result<MissInfo, Error> {
+    let mut m = MissInfo::default();
+    for a in attrs {
+        match ty(a) {
+            LISP_A_IFINDEX => m.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
+            LISP_A_IFNAME => m.ifname = Some(get_str(a)),
+            LISP_A_IID => m.iid = Some(get_u32(a, "LISP_A_IID")?),
+            LISP_A_LOOKUP => m.eid = Some(get_addr(a, "LISP_A_LOOKUP")?),
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// A message of the "events" group; `None` for commands this tool does not know.
+pub fn parse_event(payload: &[u8]) -> Result<Option<Event>, Error> {
+    let (cmd, attrs) = parse_genl(payload)?;
+    Ok(match cmd {
+        LISP_CMD_MAP_ADD => Some(Event::MapAdd(parse_entry(&attrs)?)),
+        LISP_CMD_MAP_DEL => Some(Event::MapDel(parse_entry(&attrs)?)),
+        LISP_CMD_MISS => Some(Event::Miss(parse_miss(&attrs)?)),
+        _ => None,
+    })
+}
+
+/// What nlctrl says about a family.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Family {
+    pub id: u16,
+    pub version: Option<u32>,
+    /// (name, id) of each multicast group.
+    pub groups: Vec<(String, u32)>,
+}
+
+/// A CTRL_CMD_NEWFAMILY reply.
+pub fn parse_family(payload: &[u8]) -> Result<Family, Error> {
+    let (_, attrs) = parse_genl(payload)?;
+    let mut f = Family::default();
+    let mut id = None;
+    for a in &attrs {
+        match ty(a) {
+            t if t == u16::from(CtrlAttr::FamilyId) => {
+                id = Some(get_u16(a, "CTRL_ATTR_FAMILY_ID")?)
+            }
+            t if t == u16::from(CtrlAttr::Version) => f.version = get_u32(a, "version").ok(),
+            t if t == u16::from(CtrlAttr::McastGroups) => {
+                for g in attrs_of(data(a))? {
+                    let (mut name, mut gid) = (None, None);
+                    for ga in attrs_of(data(&g))? {
+                        match ty(&ga) {
+                            t if t == u16::from(CtrlAttrMcastGrp::Name) => {
+                                name = Some(get_str(&ga))
+                            }
+                            t if t == u16::from(CtrlAttrMcastGrp::Id) => {
+                                gid = Some(get_u32(&ga, "CTRL_ATTR_MCAST_GRP_ID")?)
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let (Some(n), Some(i)) = (name, gid) {
+                        f.groups.push((n, i));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    f.id = id.ok_or_else(|| Error::reply("family without CTRL_ATTR_FAMILY_ID"))?;
+    Ok(f)
+}
+
+/// An RTM_NEWLINK reply: the device's index and its IFLA_INFO_KIND, if any.
+pub fn parse_link(payload: &[u8]) -> Result<(i32, Option<String>), Error> {
+    let ifi = Ifinfomsg::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
+        .map_err(|e| Error::reply(format!("bad RTM_NEWLINK: {e}")))?;
+    let mut kind = None;
+    for a in ifi.rtattrs().iter() {
+        if *a.rta_type() != Ifla::Linkinfo {
+            continue;
+        }
+        let info = a
+            .get_attr_handle::<IflaInfo>()
+            .map_err(|e| Error::reply(format!("bad IFLA_LINKINFO: {e}")))?;
+        for i in info.iter() {
+            if *i.rta_type() == IflaInfo::Kind {
+                let b = i.rta_payload().as_ref();
+                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                kind = Some(String::from_utf8_lossy(&b[..end]).into_owned());
+            }
+        }
+    }
+    Ok((*ifi.ifi_index(), kind))
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A test-side encoder, independent of neli: one attribute, padded.
+    pub fn a(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(payload);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    /// A nest (NLA_F_NESTED) of already-encoded attributes.
+    pub fn n(ty: u16, children: &[Vec<u8>]) -> Vec<u8> {
+        a(ty | 0x8000, &children.concat())
+    }
+
+    /// A whole message.
+    pub fn msg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// A genl payload.
+    pub fn genl(cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let mut v = vec![cmd, LISP_GENL_VERSION, 0, 0];
+        v.extend_from_slice(&attrs.concat());
+        v
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn sample_entry() -> MapEntry {
+        MapEntry {
+            prefix: Prefix::parse("10.1.0.0/24", false).unwrap(),
+            iid: Some(7),
+            rlocs: vec![
+                Rloc::new(ip("192.0.2.1")),
+                Rloc {
+                    addr: ip("2001:db8::1"),
+                    priority: 2,
+                    weight: 50,
+                    up: false,
+                },
+            ],
+            ttl: Some(300),
+            action: None,
+        }
+    }
+
+    fn bytes(attr: &Attr) -> Vec<u8> {
+        let mut c = Cursor::new(Vec::new());
+        attr.to_bytes(&mut c).unwrap();
+        c.into_inner()
+    }
+
+    #[test]
+    fn entry_nest_bytes() {
+        let got = bytes(&entry_nest(&sample_entry()));
+        let want = n(
+            LISP_A_MAP,
+            &[
+                a(LISP_MAP_A_IID, &7u32.to_ne_bytes()),
+                a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
+                a(LISP_MAP_A_PLEN, &[24]),
+                n(
+                    LISP_MAP_A_RLOC,
+                    &[
+                        a(LISP_RLOC_A_ADDR, &[192, 0, 2, 1]),
+                        a(LISP_RLOC_A_PRIORITY, &[1]),
+                        a(LISP_RLOC_A_WEIGHT, &[100]),
+                        a(LISP_RLOC_A_UP, &[1]),
+                    ],
+                ),
+                n(
+                    LISP_MAP_A_RLOC,
+                    &[
+                        a(LISP_RLOC_A_ADDR, &ip6("2001:db8::1")),
+                        a(LISP_RLOC_A_PRIORITY, &[2]),
+                        a(LISP_RLOC_A_WEIGHT, &[50]),
+                        a(LISP_RLOC_A_UP, &[0]),
+                    ],
+                ),
+                a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(got, want);
+        // Spelled out: the nest is 4 + 8 (IID) + 8 (EID) + 8 (PLEN) + 36 + 48 (RLOCs) + 8 (TTL).
+        assert_eq!(got.len(), 120);
+        assert_eq!(&got[..4], &[120, 0, 0x03, 0x80][..]);
+        assert_eq!(&got[28..32], &[36, 0, 0x04, 0x80][..]);
+        assert_eq!(&got[32..40], &[8, 0, 1, 0, 192, 0, 2, 1][..]);
+        assert_eq!(&got[40..48], &[5, 0, 2, 0, 1, 0, 0, 0][..]);
+    }
+
+    fn ip6(s: &str) -> Vec<u8> {
+        addr_bytes(&ip(s))
+    }
+
+    /// The request a packer holds, taken out as the old packer handed it over.
+    fn take(p: &mut Packer) -> Option<(Vec<u8>, Vec<Span>)> {
+        if p.is_empty() {
+            return None;
+        }
+        let r = (p.request().to_vec(), p.spans().to_vec());
+        p.clear();
+        Some(r)
+    }
+
+    #[test]
+    fn map_add_message() {
+        let mut p = Packer::new(BATCH_MSG_MAX);
+        p.start(
+            0x1234,
+            LISP_CMD_MAP_ADD,
+            map_flags(LISP_CMD_MAP_ADD, false),
+            "lisp0",
+        );
+        p.push(1, &sample_entry().borrowed());
+        let (bytes, spans) = take(&mut p).unwrap();
+        let want = msg(
+            0x1234,
+            (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits(),
+            0,
+            &genl(
+                LISP_CMD_MAP_ADD,
+                &[
+                    a(LISP_A_IFNAME, b"lisp0\0"),
+                    bytes_of(&entry_nest(&sample_entry())),
+                ],
+            ),
+        );
+        assert_eq!(bytes, want);
+        assert_eq!(
+            spans,
+            vec![Span {
+                start: 16 + 4 + 12,
+                end: 16 + 4 + 12 + 120,
+                line: 1
+            }]
+        );
+        assert!(take(&mut p).is_none());
+        let replace = map_flags(LISP_CMD_MAP_ADD, true);
+        assert_eq!(replace, NlmF::ACK | NlmF::CREATE | NlmF::REPLACE);
+        assert_eq!(map_flags(LISP_CMD_MAP_DEL, false), NlmF::ACK);
+    }
+
+    fn bytes_of(attr: &Attr) -> Vec<u8> {
+        bytes(attr)
+    }
+
+    /// Entries of every shape: both families, with and without IID, TTL, action, 0-8 locators.
+    fn sample_entries() -> Vec<MapEntry> {
+        let mut out = vec![sample_entry()];
+        let prefixes = ["10.1.0.0/24", "0.0.0.0/0", "2001:db8::/32", "::1/128"];
+        let addrs = ["192.0.2.1", "2001:db8::1", "198.51.100.255", "fe80::1:2"];
+        for (k, p) in prefixes.iter().enumerate() {
+            for n in 0..=LISP_MAX_RLOCS {
+                let rlocs = (0..n)
+                    .map(|i| Rloc {
+                        addr: match ip(addrs[(i + k) % 4]) {
+                            IpAddr::V4(a) => IpAddr::V4((u32::from(a) + i as u32).into()),
+                            IpAddr::V6(a) => IpAddr::V6((u128::from(a) + i as u128).into()),
+                        },
+                        priority: (i * 37) as u8,
+                        weight: (i * 13) as u8,
+                        up: i % 3 != 1,
+                    })
+                    .collect::<Vec<_>>();
+                out.push(MapEntry {
+                    prefix: Prefix::parse(p, false).unwrap(),
+                    iid: (n % 2 == 0).then_some(n as u32 * 0x10101),
+                    action: if n == 0 {
+                        [
+                            Some(Action::Drop),
+                            Some(Action::Forward),
+                            Some(Action::Notify),
+                            None,
+                        ][k]
+                    } else {
+                        None
+                    },
+                    rlocs,
+                    ttl: (n % 3 != 0).then_some(u32::MAX - n as u32),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hand_encoder_matches_neli() {
+        for e in sample_entries() {
+            let mut got = vec![0xaa];
+            put_entry(&mut got, &e.borrowed());
+            assert_eq!(got[1..], bytes(&entry_nest(&e))[..], "{e:?}");
+            assert_eq!(entry_len(&e.borrowed()), got.len() - 1);
+            let key = MapKey {
+                prefix: e.prefix,
+                iid: e.iid,
+            };
+            let mut got = Vec::new();
+            put_entry(&mut got, &key.borrowed());
+            assert_eq!(got, bytes(&key_nest(&key)), "{key:?}");
+            assert_eq!(entry_len(&key.borrowed()), got.len());
+        }
+    }
+
+    #[test]
+    fn packer_matches_neli_messages() {
+        let entries = sample_entries();
+        let mut p = Packer::new(BATCH_MSG_MAX);
+        // Device names of every length, for the padding of LISP_A_IFNAME.
+        for len in 1..16 {
+            let dev = &"abcdefghijklmnop"[..len];
+            for (cmd, replace) in [
+                (LISP_CMD_MAP_ADD, false),
+                (LISP_CMD_MAP_ADD, true),
+                (LISP_CMD_MAP_DEL, false),
+            ] {
+                let flags = map_flags(cmd, replace);
+                p.start(0x1000 + len as u16, cmd, flags, dev);
+                let mut attrs = vec![ifname(dev)];
+                for (i, e) in entries.iter().enumerate().skip(len).step_by(3) {
+                    let key = MapKey {
+                        prefix: e.prefix,
+                        iid: e.iid,
+                    };
+                    if cmd == LISP_CMD_MAP_DEL {
+                        p.push(i, &key.borrowed());
+                        attrs.push(key_nest(&key));
+                    } else {
+                        p.push(i, &e.borrowed());
+                        attrs.push(entry_nest(e));
+                    }
+                }
+                let want = lisp_message(0x1000 + len as u16, flags, cmd, attrs.clone());
+                let (got, spans) = take(&mut p).unwrap();
+                assert_eq!(got, want, "{dev} {cmd} {replace}");
+                for (s, a) in spans.iter().zip(&attrs[1..]) {
+                    assert_eq!(&got[s.start..s.end], &bytes(a)[..]);
+                }
+                // The buffer is reused: the next request of the same kind is built alike.
+                p.push(7, &entries[0].borrowed());
+                assert_eq!(p.spans()[0].start, spans[0].start);
+                p.clear();
+            }
+        }
+    }
+
+    #[test]
+    fn packing_respects_cap_and_lines() {
+        let cap = 1000;
+        let mut p = Packer::new(cap);
+        p.start(0x20, LISP_CMD_MAP_DEL, NlmF::ACK, "lisp0");
+        let mut out = Vec::new();
+        for i in 0..100usize {
+            let key = MapKey {
+                prefix: Prefix::parse(&format!("10.0.{i}.0/24"), false).unwrap(),
+                iid: None,
+            };
+            if !p.fits(&key.borrowed()) {
+                out.push(take(&mut p).unwrap());
+            }
+            // Line numbers with gaps, as with comments in between.
+            p.push(2 * i + 3, &key.borrowed());
+        }
+        out.extend(take(&mut p));
+        // 32-byte header (16 + 4 + "lisp0"), 20-byte nests: 48 per message.
+        assert_eq!(out.len(), 3);
+        let mut want_line = 3;
+        let mut total = 0;
+        for (bytes_, spans) in &out {
+            assert!(bytes_.len() <= cap);
+            assert_eq!(ne_u32(bytes_) as usize, bytes_.len());
+            let (cmd, attrs) = parse_genl(&bytes_[16..]).unwrap();
+            assert_eq!(cmd, LISP_CMD_MAP_DEL);
+            assert_eq!(attrs.len(), spans.len() + 1);
+            for (s, attr) in spans.iter().zip(&attrs[1..]) {
+                assert_eq!(s.line, want_line);
+                want_line += 2;
+                // The span is where the nest really is.
+                assert_eq!(&bytes_[s.start..s.end], &bytes(attr)[..]);
+            }
+            total += spans.len();
+        }
+        assert_eq!(total, 100);
+        assert_eq!(out[0].1.len(), 48);
+        // A nest larger than the cap still goes, alone.
+        let mut p = Packer::new(10);
+        p.start(0x20, LISP_CMD_MAP_DEL, NlmF::ACK, "lisp0");
+        let key = MapKey {
+            prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
+            iid: None,
+        };
+        assert!(p.fits(&key.borrowed()));
+        p.push(1, &key.borrowed());
+        assert!(!p.fits(&key.borrowed()));
+    }
+
+    #[test]
+    fn blame_offsets() {
+        let spans = [
+            Span {
+                start: 32,
+                end: 52,
+                line: 5,
+            },
+            Span {
+                start: 52,
+                end: 72,
+                line: 6,
+            },
+            Span {
+                start: 72,
+                end: 92,
+                line: 9,
+            },
+        ];
+        assert_eq!(blame(&spans, Some(52)), Blame::Line { line: 6, index: 1 });
+        assert_eq!(blame(&spans, Some(80)), Blame::Line { line: 9, index: 2 });
+        assert_eq!(blame(&spans, Some(32)), Blame::Line { line: 5, index: 0 });
+        // In the header or LISP_A_IFNAME: nothing of the message was applied.
+        assert_eq!(blame(&spans, Some(20)), Blame::Line { line: 5, index: 0 });
+        assert_eq!(blame(&spans, None), Blame::Range { first: 5, last: 9 });
+        assert_eq!(blame(&spans, Some(500)), Blame::Range { first: 5, last: 9 });
+        assert_eq!(blame(&spans[..1], None), Blame::Line { line: 5, index: 0 });
+    }
+
+    #[test]
+    fn requests() {
+        let r = map_lookup(0x30, "l", &ip("10.1.2.3"), Some(4), 9);
+        assert!(!r.dump);
+        let want = msg(
+            0x30,
+            (NlmF::REQUEST | NlmF::ACK).bits(),
+            0,
+            &genl(
+                LISP_CMD_MAP_GET,
+                &[
+                    a(LISP_A_IFNAME, b"l\0"),
+                    a(LISP_A_LOOKUP, &[10, 1, 2, 3]),
+                    a(LISP_A_IID, &4u32.to_ne_bytes()),
+                    a(LISP_A_HASH, &9u32.to_ne_bytes()),
+                ],
+            ),
+        );
+        assert_eq!(r.bytes, want);
+        let r = map_dump(0x30, "l", None);
+        assert!(r.dump);
+        assert_eq!(
+            r.bytes,
+            msg(
+                0x30,
+                (NlmF::REQUEST | NlmF::DUMP).bits(),
+                0,
+                &genl(LISP_CMD_MAP_GET, &[a(LISP_A_IFNAME, b"l\0")])
+            )
+        );
+        let key = MapKey {
+            prefix: Prefix::parse("2001:db8::/32", false).unwrap(),
+            iid: None,
+        };
+        assert_eq!(
+            map_get(0x30, "l", &key).bytes,
+            msg(
+                0x30,
+                (NlmF::REQUEST | NlmF::ACK).bits(),
+                0,
+                &genl(
+                    LISP_CMD_MAP_GET,
+                    &[
+                        a(LISP_A_IFNAME, b"l\0"),
+                        n(
+                            LISP_A_MAP,
+                            &[
+                                a(LISP_MAP_A_EID, &ip6("2001:db8::")),
+                                a(LISP_MAP_A_PLEN, &[32])
+                            ]
+                        )
+                    ]
+                )
+            )
+        );
+        assert_eq!(
+            map_flush(0x30, "l", Some(1)).bytes,
+            msg(
+                0x30,
+                (NlmF::REQUEST | NlmF::ACK).bits(),
+                0,
+                &genl(
+                    LISP_CMD_MAP_FLUSH,
+                    &[a(LISP_A_IFNAME, b"l\0"), a(LISP_A_IID, &1u32.to_ne_bytes())]
+                )
+            )
+        );
+        assert!(dev_get(0x30, None).dump);
+        let mut ctrl = ctrl_get_family("lisp").bytes;
+        assert_eq!(
+            ctrl.split_off(16),
+            [&[3u8, 2, 0, 0][..], &a(2, b"lisp\0")].concat()
+        );
+        assert_eq!(ne_u16(&ctrl[4..]), 0x10);
+    }
+
+    #[test]
+    fn link_requests() {
+        let r = link_new("lisp0", Some(1400));
+        let mut ifi = vec![0u8; 16];
+        ifi.extend(a(libc_ifla::IFNAME, b"lisp0\0"));
+        ifi.extend(a(libc_ifla::MTU, &1400u32.to_ne_bytes()));
+        ifi.extend(a(libc_ifla::LINKINFO, &a(1, b"lisp\0")));
+        let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
+        assert_eq!(r.bytes, msg(16, flags, 0, &ifi));
+        let r = link_del(7);
+        let mut ifi = vec![0u8; 16];
+        ifi[4..8].copy_from_slice(&7i32.to_ne_bytes());
+        assert_eq!(
+            r.bytes,
+            msg(17, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi)
+        );
+    }
+
+    /// IFLA_* numbers (if_link.h), spelled out so the test does not use what it checks.
+    mod libc_ifla {
+        pub const IFNAME: u16 = 3;
+        pub const MTU: u16 = 4;
+        pub const LINKINFO: u16 = 18;
+    }
+
+    #[test]
+    fn link_reply() {
+        let mut p = vec![0u8; 16];
+        p[4..8].copy_from_slice(&9i32.to_ne_bytes());
+        p.extend(a(libc_ifla::IFNAME, b"lisp0\0"));
+        p.extend(a(
+            libc_ifla::LINKINFO,
+            &[a(1, b"lisp\0"), a(2, &[])].concat(),
+        ));
+        p.extend(a(52 | 0x8000, &a(53, b"alt\0")));
+        assert_eq!(parse_link(&p).unwrap(), (9, Some("lisp".into())));
+        let mut p = vec![0u8; 16];
+        p[4..8].copy_from_slice(&1i32.to_ne_bytes());
+        p.extend(a(libc_ifla::IFNAME, b"lo\0"));
+        assert_eq!(parse_link(&p).unwrap(), (1, None));
+    }
+
+    /// A MAP_GET reply as the kernel sends it.
+    pub fn entry_reply(seq: u32, flags: u16, selected: Option<u32>) -> Vec<u8> {
+        let mut map = vec![
+            a(LISP_MAP_A_IID, &0u32.to_ne_bytes()),
+            a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
+            a(LISP_MAP_A_PLEN, &[24]),
+            n(
+                LISP_MAP_A_RLOC,
+                &[
+                    a(LISP_RLOC_A_ADDR, &[192, 0, 2, 1]),
+                    a(LISP_RLOC_A_PRIORITY, &[1]),
+                    a(LISP_RLOC_A_WEIGHT, &[100]),
+                    a(LISP_RLOC_A_UP, &[1]),
+                ],
+            ),
+            n(
+                LISP_MAP_A_RLOC,
+                &[
+                    a(LISP_RLOC_A_ADDR, &ip6("2001:db8::2")),
+                    a(LISP_RLOC_A_PRIORITY, &[255]),
+                    a(LISP_RLOC_A_WEIGHT, &[0]),
+                    a(LISP_RLOC_A_UP, &[0]),
+                ],
+            ),
+            a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
+            a(LISP_MAP_A_EXPIRES, &297u32.to_ne_bytes()),
+        ];
+        if let Some(s) = selected {
+            map.push(a(LISP_MAP_A_SELECTED, &s.to_ne_bytes()));
+        }
+        msg(
+            0x30,
+            flags,
+            seq,
+            &genl(
+                LISP_CMD_MAP_GET,
+                &[
+                    a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                    a(LISP_A_IFNAME, b"lisp0\0"),
+                    n(LISP_A_MAP, &map),
+                ],
+            ),
+        )
+    }
+
+    #[test]
+    fn entry_replies() {
+        let m = entry_reply(1, 0, Some(0));
+        let msgs = split(&m).unwrap();
+        assert_eq!(msgs.len(), 1);
+        let (cmd, attrs) = parse_genl(msgs[0].payload).unwrap();
+        assert_eq!(cmd, LISP_CMD_MAP_GET);
+        let e = parse_entry(&attrs).unwrap();
+        assert_eq!(
+            e,
+            EntryInfo {
+                ifindex: Some(5),
+                ifname: Some("lisp0".into()),
+                iid: Some(0),
+                prefix: Prefix::parse("10.1.0.0/24", false),
+                rlocs: vec![
+                    Rloc::new(ip("192.0.2.1")),
+                    Rloc {
+                        addr: ip("2001:db8::2"),
+                        priority: 255,
+                        weight: 0,
+                        up: false
+                    }
+                ],
+                ttl: Some(300),
+                expires: Some(297),
+                action: None,
+                selected: Some(0),
+            }
+        );
+        // A negative entry, with an attribute from the future.
+        let p = genl(
+            LISP_CMD_MAP_ADD,
+            &[
+                a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                a(LISP_A_IFNAME, b"lisp0\0"),
+                n(
+                    LISP_A_MAP,
+                    &[
+                        a(LISP_MAP_A_IID, &3u32.to_ne_bytes()),
+                        a(LISP_MAP_A_EID, &ip6("2001:db8::")),
+                        a(LISP_MAP_A_PLEN, &[32]),
+                        a(LISP_MAP_A_ACTION, &[LISP_ACTION_NOTIFY]),
+                        a(200, &[1, 2, 3]),
+                    ],
+                ),
+            ],
+        );
+        let Some(Event::MapAdd(e)) = parse_event(&p).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.action, Some(LISP_ACTION_NOTIFY));
+        assert_eq!(e.prefix.unwrap().to_string(), "2001:db8::/32");
+        assert!(e.rlocs.is_empty());
+        // Broken replies are errors, not panics.
+        let p = genl(
+            LISP_CMD_MAP_ADD,
+            &[n(LISP_A_MAP, &[a(LISP_MAP_A_EID, &[1, 2, 3])])],
+        );
+        assert!(parse_event(&p).is_err());
+        let p = genl(
+            LISP_CMD_MAP_DEL,
+            &[n(LISP_A_MAP, &[a(LISP_MAP_A_PLEN, &[8])])],
+        );
+        assert!(parse_event(&p).is_err());
+        assert!(parse_genl(&[1, 2]).is_err());
+        assert!(attrs_of(&[200, 0, 1, 0]).is_err());
+        assert!(split(&[20, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn dev_and_miss_replies() {
+        let p = genl(
+            LISP_CMD_DEV_GET,
+            &[
+                a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                a(LISP_A_IFNAME, b"lisp0\0"),
+                a(LISP_A_DEFAULT_IID, &0u32.to_ne_bytes()),
+                a(LISP_A_PORT, &4341u16.to_ne_bytes()),
+                a(LISP_A_MAP_COUNT, &2u32.to_ne_bytes()),
+                n(
+                    LISP_A_STATS,
+                    &[
+                        a(12, &[]),
+                        a(LISP_STAT_A_TX_PACKETS, &10u64.to_ne_bytes()),
+                        a(12, &[]),
+                        a(LISP_STAT_A_RX_PACKETS, &(1u64 << 40).to_ne_bytes()),
+                    ],
+                ),
+            ],
+        );
+        let (_, attrs) = parse_genl(&p).unwrap();
+        let d = parse_dev(&attrs).unwrap();
+        assert_eq!(
+            d,
+            DevInfo {
+                ifindex: Some(5),
+                ifname: Some("lisp0".into()),
+                default_iid: Some(0),
+                port: Some(4341),
+                map_count: Some(2),
+                stats: vec![
+                    (LISP_STAT_A_TX_PACKETS, 10),
+                    (LISP_STAT_A_RX_PACKETS, 1 << 40)
+                ],
+            }
+        );
+        // A port sent in network order says so with NLA_F_NET_BYTEORDER.
+        let (_, attrs) = parse_genl(&genl(
+            LISP_CMD_DEV_GET,
+            &[a(LISP_A_PORT | 0x4000, &4341u16.to_be_bytes())],
+        ))
+        .unwrap();
+        assert_eq!(parse_dev(&attrs).unwrap().port, Some(4341));
+        let p = genl(
+            LISP_CMD_MISS,
+            &[
+                a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                a(LISP_A_IFNAME, b"lisp0\0"),
+                a(LISP_A_IID, &0u32.to_ne_bytes()),
+                a(LISP_A_LOOKUP, &[10, 9, 9, 9]),
+            ],
+        );
+        assert_eq!(
+            parse_event(&p).unwrap(),
+            Some(Event::Miss(MissInfo {
+                ifindex: Some(5),
+                ifname: Some("lisp0".into()),
+                iid: Some(0),
+                eid: Some(ip("10.9.9.9")),
+            }))
+        );
+        assert_eq!(parse_event(&genl(99, &[])).unwrap(), None);
+    }
+
+    /// An NLMSG_ERROR for `request` with extack text and offset.
+    pub fn error_reply(
+        seq: u32,
+        errno: i32,
+        request: &[u8],
+        msg_text: Option<&str>,
+        offs: Option<u32>,
+    ) -> Vec<u8> {
+        let mut p = (-errno).to_ne_bytes().to_vec();
+        p.extend_from_slice(request);
+        let mut flags = 0;
+        if let Some(t) = msg_text {
+            p.extend(a(1, &[t.as_bytes(), b"\0"].concat()));
+            flags = NlmF::ACK_TLVS.bits();
+        }
+        if let Some(o) = offs {
+            p.extend(a(2, &o.to_ne_bytes()));
+            flags = NlmF::ACK_TLVS.bits();
+        }
+        msg(2, flags, seq, &p)
+    }
+
+    #[test]
+    fn errors_and_acks() {
+        let req = map_dump(0x30, "lisp0", None).bytes;
+        let e = error_reply(7, 19, &req, Some("no such lisp device"), Some(20));
+        let mut seen = 0;
+        let r = process(&e, 7, &mut |_| {
+            seen += 1;
+            Ok(())
+        });
+        let Err(Error::Kernel(k)) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            k,
+            KernelError {
+                errno: 19,
+                msg: Some("no such lisp device".into()),
+                offset: Some(20)
+            }
+        );
+        assert_eq!(seen, 0);
+        // Without extack: the errno.
+        let e = error_reply(7, 1, &req, None, None);
+        let Err(Error::Kernel(k)) = process(&e, 7, &mut |_| Ok(())) else {
+            panic!()
+        };
+        assert_eq!(
+            (k.errno, k.to_string()),
+            (1, "Operation not permitted".to_string())
+        );
+        // Capped: only the request's header is echoed.
+        let mut p = (-22i32).to_ne_bytes().to_vec();
+        p.extend_from_slice(&req[..16]);
+        p.extend(a(1, b"bad\0"));
+        let e = msg(2, (NlmF::CAPPED | NlmF::ACK_TLVS).bits(), 7, &p);
+        let Err(Error::Kernel(k)) = process(&e, 7, &mut |_| Ok(())) else {
+            panic!()
+        };
+        assert_eq!(k.msg.as_deref(), Some("bad"));
+        // An ack (even one carrying TLVs) ends the request; stale messages are skipped.
+        let mut d = entry_reply(6, 0, None);
+        d.extend(entry_reply(7, 0, None));
+        let mut ack = 0i32.to_ne_bytes().to_vec();
+        ack.extend_from_slice(&req[..16]);
+        ack.extend(a(3, &[1, 2, 3, 4]));
+        d.extend(msg(2, NlmF::ACK_TLVS.bits(), 7, &ack));
+        let mut seen = 0;
+        assert_eq!(
+            process(&d, 7, &mut |_| {
+                seen += 1;
+                Ok(())
+            })
+            .unwrap(),
+            Flow::Done
+        );
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn dumps() {
+        let multi = NlmF::MULTI.bits();
+        let mut d = entry_reply(3, multi, None);
+        d.extend(entry_reply(3, multi, None));
+        let mut entries = Vec::new();
+        let mut on = |m: &Msg| {
+            let (_, attrs) = parse_genl(m.payload)?;
+            entries.push(parse_entry(&attrs)?);
+            Ok(())
+        };
+        assert_eq!(process(&d, 3, &mut on).unwrap(), Flow::More);
+        let done = msg(3, multi, 3, &0i32.to_ne_bytes());
+        assert_eq!(process(&done, 3, &mut on).unwrap(), Flow::Done);
+        assert_eq!(entries.len(), 2);
+        // A dump that fails midway says so in NLMSG_DONE.
+        let mut p = (-5i32).to_ne_bytes().to_vec();
+        p.extend(a(1, b"table changed\0"));
+        let done = msg(3, multi | NlmF::ACK_TLVS.bits(), 3, &p);
+        let Err(Error::Kernel(k)) = process(&done, 3, &mut |_| Ok(())) else {
+            panic!()
+        };
+        assert_eq!((k.errno, k.msg.as_deref()), (5, Some("table changed")));
+        // A reply handler's error stops the processing.
+        let r = process(&entry_reply(3, multi, None), 3, &mut |_| {
+            Err(Error::Other("x".into()))
+        });
+        assert!(matches!(r, Err(Error::Other(_))));
+    }
+
+    #[test]
+    fn family_reply() {
+        let p = genl(
+            1,
+            &[
+                a(2, b"lisp\0"),
+                a(1, &0x1fu16.to_ne_bytes()),
+                a(3, &1u32.to_ne_bytes()),
+                n(7, &[n(1, &[a(2, &7u32.to_ne_bytes()), a(1, b"events\0")])]),
+            ],
+        );
+        assert_eq!(
+            parse_family(&p).unwrap(),
+            Family {
+                id: 0x1f,
+                version: Some(1),
+                groups: vec![("events".into(), 7)]
+            }
+        );
+        assert!(parse_family(&genl(1, &[a(2, b"lisp\0")])).is_err());
+    }
+}
