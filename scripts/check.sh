@@ -55,6 +55,7 @@ if [ $rc != 0 ] && [ "${tf:-0}" = 0 ]; then
 	result 1 "cargo test: build"
 fi
 echo "# cargo test: ${tp:-0} passed, ${tf:-0} failed"
+step "lispctl builds (release)" cargo build --release --quiet --manifest-path rust/Cargo.toml -p lispctl
 [ $host_only = 1 ] && finish
 
 # 2. Module build.
@@ -73,6 +74,7 @@ rm -rf "$res"; mkdir -p "$res"
 vmstart=$(date +%s)
 scripts/vm.sh --rwdir "$res" -- \
 	"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
+	"LISPCTL=$top/rust/target/release/lispctl" \
 	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]'
 echo "# selftests: VM run took $(( $(date +%s) - vmstart )) s"
 if read -r vp vf vs <"$res/summary" 2>/dev/null; then

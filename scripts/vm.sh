@@ -8,6 +8,7 @@
 #
 # KDIR selects the kernel tree (default: the cached test kernel). Software emulation (TCG) is the
 # default, as nested KVM hangs on the project's machines; LISP_VM_KVM=1 tries KVM.
+# LISP_VM_APPEND adds kernel command-line options.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,11 +29,14 @@ done
 KDIR=${KDIR:-$("$top/scripts/build-kernel.sh")}
 [ -f "$KDIR/arch/x86/boot/bzImage" ] || die "no bzImage in $KDIR"
 
+append=()
+[ -n "${LISP_VM_APPEND:-}" ] && append=(--append "$LISP_VM_APPEND")
+
 accel=(--disable-kvm)
 [ "${LISP_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=()
 
 # vng wants a terminal-less stdin in CI; the command's own exit code comes back through it.
 export PATH="$VENV/bin:$PATH"
 exec vng --run "$KDIR" "${accel[@]}" --disable-microvm --cpus 2 \
-	--memory "$memory" "${rw[@]}" --qemu-opts="-device virtio-rng-pci" \
+	--memory "$memory" "${rw[@]}" "${append[@]}" --qemu-opts="-device virtio-rng-pci" \
 	--cwd "$top" --exec "$*" </dev/null

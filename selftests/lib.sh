@@ -59,3 +59,13 @@ check() {
 		ktap_test_fail "$desc"
 	fi
 }
+
+# The kernel tree's YNL CLI, driving the lisp family from Documentation/netlink/specs/lisp.yaml.
+: "${KSRC:=$KSFT_DIR/../../..}"
+LISP_SPEC=${LISP_SPEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/Documentation/netlink/specs/lisp.yaml}
+ynl() {	# ynl NS ARGS...: the CLI in namespace NS
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$KSRC/tools/net/ynl/cli.py" --spec "$LISP_SPEC" \
+		--schema "$KSRC/Documentation/netlink/genetlink-legacy.yaml" --output-json "$@"
+}

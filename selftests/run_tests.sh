@@ -8,7 +8,7 @@
 
 cd "$(dirname "$0")" || exit 1
 : "${LISP_RESULTS:?}"
-export KSFT_DIR LISP_KO
+export KSFT_DIR LISP_KO LISPCTL
 timeout=$(sed -n 's/^timeout=//p' settings)
 
 pass=0 fail=0 skip=0
