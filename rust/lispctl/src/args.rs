@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use lisp_uapi::*;
 
-use crate::model::{parse_ip, Action, EntryRef, MapEntry, MapKey, Prefix, Rloc};
+use crate::model::{parse_ip, parse_ip_bytes, Action, EntryRef, MapEntry, MapKey, Prefix, Rloc};
 
 /// The whole grammar, printed by `--help` and `lispctl help`.
 pub const HELP: &str = "\
@@ -250,21 +250,21 @@ impl<'a> Words<'a> {
 
 /// Decimal, or hexadecimal with `0x`.
 fn parse_u32(s: &str) -> Option<u32> {
-    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        return u32::from_str_radix(hex, 16).ok();
-    }
-    if s.is_empty() {
+    parse_u32_bytes(s.as_bytes())
+}
+
+fn parse_u32_bytes(s: &[u8]) -> Option<u32> {
+    let (digits, radix) = match s {
+        [b'0', b'x' | b'X', hex @ ..] => (hex, 16),
+        _ => (s, 10),
+    };
+    if digits.is_empty() {
         return None;
     }
     let mut v = 0u32;
-    for b in s.bytes() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    for &b in digits {
+        let d = (b as char).to_digit(radix)?;
+        v = v.checked_mul(radix)?.checked_add(d)?;
     }
     Some(v)
 }
@@ -535,9 +535,10 @@ pub fn split_line(line: &str) -> Vec<&str> {
 
 // ---- Batch lines without allocating ---------------------------------------------------------
 //
-// A batch of a million `map add` lines is parsed twice (checked, then sent), so the common lines
-// take a path that allocates nothing and reads each byte about once: one scanner walks the text,
-// the words are slices of it, and a line lands in a reused `MapLine`. It accepts a subset of
+// Batches of a million `map add` lines must load fast (every line is checked before anything is
+// sent, and lines past what is packed while checking are parsed again), so the common lines take
+// a path that allocates nothing and reads each byte about once: one scanner walks the text, the
+// words are slices of it, and a line lands in a reused `MapLine`. It accepts a subset of
 // what `parse_command` accepts, with the same results (a test compares the two on generated
 // lines); for anything else, errors and non-ASCII lines included, it hands out the line, and the
 // caller asks `parse_command(&split_line(line))`, which words every error.
@@ -614,8 +615,8 @@ pub struct BatchLines<'a> {
     pos: usize,
     /// Number of the line last handed out.
     line: usize,
-    /// Bytes of the current line's words OR'ed (non-ASCII shows in bit 7).
-    seen: u8,
+    /// Whether a word of the current line has non-ASCII bytes.
+    non_ascii: bool,
 }
 
 impl<'a> BatchLines<'a> {
@@ -624,39 +625,88 @@ impl<'a> BatchLines<'a> {
             text,
             pos: 0,
             line: 0,
-            seen: 0,
+            non_ascii: false,
         }
+    }
+
+    /// Continues after `position()` of another scanner of `text`.
+    pub fn resume(text: &'a str, pos: usize, line: usize) -> Self {
+        BatchLines {
+            text,
+            pos,
+            line,
+            non_ascii: false,
+        }
+    }
+
+    /// Where the scanner is (the start of the line after the last handed out), and the number
+    /// of that last line.
+    pub fn position(&self) -> (usize, usize) {
+        (self.pos, self.line)
     }
 
     /// The next word of the current line: `split_line`'s words, up to one starting with `#`.
     /// `None` at the end of the line (the scanner then stays before its `\n`, or on the `#`).
-    fn word(&mut self) -> Option<&'a str> {
+    #[inline(always)]
+    fn word(&mut self) -> Option<&'a [u8]> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
         let b = self.text.as_bytes();
         let mut i = self.pos;
-        while i < b.len() && b[i] != b'\n' && is_space(b[i]) {
-            i += 1;
-        }
-        self.pos = i;
-        if i == b.len() || b[i] == b'\n' || b[i] == b'#' {
-            return None;
+        loop {
+            match b.get(i) {
+                Some(b'\n' | b'#') | None => {
+                    self.pos = i;
+                    return None;
+                }
+                Some(&c) if is_space(c) => i += 1,
+                Some(_) => break,
+            }
         }
         let start = i;
-        let mut seen = 0;
-        while i < b.len() && !is_space(b[i]) {
-            seen |= b[i];
-            i += 1;
+        // The word's bytes OR'ed, for the non-ASCII check.
+        let mut seen = 0u64;
+        loop {
+            // Up to the next byte below 0x21, eight bytes at a time.
+            if let Some(chunk) = b.get(i..i + 8) {
+                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                // The lowest byte below 0x21 is flagged exactly (bytes above it may be too).
+                let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
+                if low == 0 {
+                    seen |= x;
+                    i += 8;
+                    continue;
+                }
+                let n = low.trailing_zeros() / 8;
+                seen |= x & ((1u64 << (8 * n)) - 1);
+                i += n as usize;
+            } else {
+                while i < b.len() && b[i] > b' ' {
+                    seen |= u64::from(b[i]);
+                    i += 1;
+                }
+            }
+            // A control character that is not whitespace belongs to the word.
+            match b.get(i) {
+                Some(&c) if !is_space(c) => i += 1,
+                _ => break,
+            }
         }
-        self.seen |= seen;
+        self.non_ascii |= seen & HIGHS != 0;
         self.pos = i;
-        // Splitting at ASCII whitespace keeps UTF-8 whole (non-ASCII lines are not taken anyway).
-        Some(&self.text[start..i])
+        Some(&b[start..i])
     }
 
     /// Moves past the end of the current line.
     fn end_line(&mut self) {
-        self.pos = match self.text[self.pos..].find('\n') {
-            Some(i) => self.pos + i + 1,
-            None => self.text.len(),
+        let b = self.text.as_bytes();
+        self.pos = if b.get(self.pos) == Some(&b'\n') {
+            self.pos + 1
+        } else {
+            match self.text[self.pos..].find('\n') {
+                Some(i) => self.pos + i + 1,
+                None => self.text.len(),
+            }
         };
     }
 
@@ -668,7 +718,7 @@ impl<'a> BatchLines<'a> {
             }
             self.line += 1;
             let start = self.pos;
-            self.seen = 0;
+            self.non_ascii = false;
             let Some(first) = self.word() else {
                 // Blank, or a comment.
                 self.end_line();
@@ -676,7 +726,7 @@ impl<'a> BatchLines<'a> {
             };
             let ok = self.map_line(first, m);
             // Words with non-ASCII bytes may hold other whitespace than ASCII's.
-            let ok = ok.is_some() && self.seen < 0x80;
+            let ok = ok.is_some() && !self.non_ascii;
             self.end_line();
             if ok {
                 return Some((self.line, BatchLine::Map));
@@ -687,7 +737,7 @@ impl<'a> BatchLines<'a> {
     }
 
     /// `parse_map_set` (or `parse_map_key` for `map del`) of valid lines; `None` for the rest.
-    fn map_line(&mut self, first: &str, m: &mut MapLine<'a>) -> Option<()> {
+    fn map_line(&mut self, first: &[u8], m: &mut MapLine<'a>) -> Option<()> {
         const IID: u8 = 1;
         const DEV: u8 = 2;
         const TTL: u8 = 4;
@@ -696,13 +746,13 @@ impl<'a> BatchLines<'a> {
         const WEIGHT: u8 = 32;
         const DOWN: u8 = 64;
         const RLOC_KEYWORDS: u8 = PRIORITY | WEIGHT | DOWN;
-        if first != "map" {
+        if first != b"map" {
             return None;
         }
         (m.cmd, m.replace) = match self.word()? {
-            "add" => (LISP_CMD_MAP_ADD, false),
-            "replace" => (LISP_CMD_MAP_ADD, true),
-            "del" | "delete" => (LISP_CMD_MAP_DEL, false),
+            b"add" => (LISP_CMD_MAP_ADD, false),
+            b"replace" => (LISP_CMD_MAP_ADD, true),
+            b"del" | b"delete" => (LISP_CMD_MAP_DEL, false),
             _ => return None,
         };
         let set = m.cmd == LISP_CMD_MAP_ADD;
@@ -721,8 +771,8 @@ impl<'a> BatchLines<'a> {
         };
         while let Some(word) = self.word() {
             match word {
-                "rloc" if set => {
-                    let addr = parse_ip(self.word()?)?;
+                b"rloc" if set => {
+                    let addr = parse_ip_bytes(self.word()?)?;
                     if m.nrlocs == LISP_MAX_RLOCS || m.rlocs().iter().any(|r| r.addr == addr) {
                         return None;
                     }
@@ -730,51 +780,59 @@ impl<'a> BatchLines<'a> {
                     m.nrlocs += 1;
                     seen &= !RLOC_KEYWORDS;
                 }
-                "dev" => {
+                b"dev" => {
                     once(&mut seen, DEV)?;
                     let d = self.word()?;
                     // `dev_name()`; a word has no whitespace.
-                    if d.len() >= 16 || d == "." || d == ".." || d.contains(['/', ':']) {
+                    let bad = |c: &u8| *c == b'/' || *c == b':';
+                    if d.len() >= 16 || d == b"." || d == b".." || d.iter().any(bad) {
                         return None;
                     }
-                    m.dev = d;
+                    // The word's place in the text (a word is cut at ASCII bytes).
+                    let at = d.as_ptr() as usize - self.text.as_ptr() as usize;
+                    m.dev = self.text.get(at..at + d.len())?;
                 }
-                "iid" => {
+                b"iid" => {
                     once(&mut seen, IID)?;
-                    m.iid = Some(parse_u32(self.word()?).filter(|&v| v <= LISP_IID_MAX)?);
+                    m.iid = Some(parse_u32_bytes(self.word()?).filter(|&v| v <= LISP_IID_MAX)?);
                 }
-                "ttl" if set => {
+                b"ttl" if set => {
                     once(&mut seen, TTL)?;
-                    m.ttl = Some(parse_u32(self.word()?)?);
+                    m.ttl = Some(parse_u32_bytes(self.word()?)?);
                 }
-                "action" if set => {
+                b"action" if set => {
                     once(&mut seen, ACTION)?;
-                    m.action = Some(Action::parse(self.word()?)?);
+                    m.action = Some(match self.word()? {
+                        b"drop" => Action::Drop,
+                        b"forward" => Action::Forward,
+                        b"notify" => Action::Notify,
+                        _ => return None,
+                    });
                 }
-                "priority" | "weight" | "down" if set => {
+                b"priority" | b"weight" | b"down" if set => {
                     if m.nrlocs == 0 {
                         return None;
                     }
                     let rloc = &mut m.rlocs[m.nrlocs - 1];
                     match word {
-                        "down" => {
+                        b"down" => {
                             once(&mut seen, DOWN)?;
                             rloc.up = false;
                         }
-                        "priority" => {
+                        b"priority" => {
                             once(&mut seen, PRIORITY)?;
-                            rloc.priority = u8::try_from(parse_u32(self.word()?)?).ok()?;
+                            rloc.priority = u8::try_from(parse_u32_bytes(self.word()?)?).ok()?;
                         }
                         _ => {
                             once(&mut seen, WEIGHT)?;
-                            let v = parse_u32(self.word()?)
+                            let v = parse_u32_bytes(self.word()?)
                                 .filter(|&v| v <= u32::from(LISP_WEIGHT_MAX))?;
                             rloc.weight = v as u8;
                         }
                     }
                 }
                 other if !have_prefix => {
-                    m.prefix = Prefix::parse(other, true)?;
+                    m.prefix = Prefix::parse_bytes(other, true)?;
                     have_prefix = true;
                 }
                 _ => return None,
@@ -1167,5 +1225,407 @@ mod tests {
         );
         assert!(split_line("# comment").is_empty());
         assert!(split_line("   ").is_empty());
+    }
+
+    /// A small deterministic generator (xorshift).
+    pub struct Rng(pub u64);
+
+    impl Rng {
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// What the fast path makes of one line: `None` (no words), `Some(Ok(..))` (a map change:
+    /// command, replace, device, nest), `Some(Err(line))` (left to `parse_command`).
+    type Fast<'a> = Option<Result<(u8, bool, String, MapEntry), &'a str>>;
+
+    fn fast(line: &str) -> Fast<'_> {
+        let mut m = MapLine::default();
+        let mut lines = BatchLines::new(line);
+        let r = match lines.next_into(&mut m)? {
+            (1, BatchLine::Map) => Ok((m.cmd, m.replace, m.dev.to_string(), entry_of(&m.entry()))),
+            (1, BatchLine::Other(l)) => Err(l),
+            (n, _) => panic!("line {n} of one"),
+        };
+        assert!(lines.next_into(&mut m).is_none());
+        Some(r)
+    }
+
+    fn entry_of(e: &EntryRef) -> MapEntry {
+        MapEntry {
+            prefix: e.prefix,
+            iid: e.iid,
+            rlocs: e.rlocs.to_vec(),
+            ttl: e.ttl,
+            action: e.action,
+        }
+    }
+
+    /// `parse_command` of a line, as `fast` shows map changes.
+    fn slow(line: &str) -> Option<Result<(u8, bool, String, MapEntry), String>> {
+        let words = split_line(line);
+        if words.is_empty() {
+            return None;
+        }
+        Some(match parse_command(&words) {
+            Ok(Command::MapSet {
+                replace,
+                dev,
+                entry,
+            }) => Ok((LISP_CMD_MAP_ADD, replace, dev, entry)),
+            Ok(Command::MapDel { dev, key }) => {
+                Ok((LISP_CMD_MAP_DEL, false, dev, entry_of(&key.borrowed())))
+            }
+            Ok(other) => Err(format!("{other:?}")),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// The fast path agrees with `parse_command`: what it takes is what `parse_command` makes
+    /// of the line; what it leaves is the line itself.
+    fn check_line(line: &str) -> bool {
+        match (fast(line), slow(line)) {
+            (None, None) => false,
+            (Some(Ok(f)), Some(Ok(s))) => {
+                assert_eq!(f, s, "{line:?}");
+                true
+            }
+            (Some(Err(l)), _) => {
+                assert_eq!(l, line.strip_suffix('\n').unwrap_or(line), "{line:?}");
+                false
+            }
+            (f, s) => panic!("{line:?}: fast {f:?}, slow {s:?}"),
+        }
+    }
+
+    #[test]
+    fn fast_batch_lines() {
+        for line in [
+            "map add 10.1.0.0/24 rloc 192.0.2.1 dev lisp0",
+            "map add 10.1.0.0/24 iid 7 rloc 192.0.2.1 rloc 2001:db8::1 priority 2 weight 50 down \
+             ttl 300 dev lisp0",
+            "  map\treplace dev lisp0 2001:db8:1::/48 action notify # negative\r",
+            "map add 10.0.0.1 iid 0x10 rloc 10.9.9.9 priority 255 weight 0 dev x",
+            "map del 10.0.0.0/8 iid 3 dev l",
+            "map delete ::/0 dev l",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev a#b",
+        ] {
+            assert!(check_line(line), "{line}");
+        }
+        // Errors, other commands and other whitespace are left to parse_command.
+        for line in [
+            "map add 10.0.0.0/8 rloc 1.1.1.1 rloc 1.1.1.1 dev l",
+            "map add 10.0.0.0/8 dev l",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev l dev m",
+            "map show dev l",
+            "map add\u{a0}10.0.0.0/8 rloc 1.1.1.1 dev a",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev lisp\u{e9}",
+            "stats",
+        ] {
+            assert!(!check_line(line), "{line}");
+        }
+        assert_eq!(fast("  # comment"), None);
+        assert_eq!(fast(" \t\r"), None);
+        assert_eq!(fast(""), None);
+        // Non-ASCII whitespace only: the fast path cannot tell, parse_command finds no words.
+        assert_eq!(fast("\u{a0}"), Some(Err("\u{a0}")));
+    }
+
+    #[test]
+    fn fast_batch_lines_generated() {
+        let prefixes = [
+            "10.0.0.0/8",
+            "10.1.0.0/24",
+            "10.0.0.1/24",
+            "10.0.0.0/33",
+            "0.0.0.0/0",
+            "10.0.0.1",
+            "2001:db8::/32",
+            "::/0",
+            "::1",
+            "1.2.3",
+            "01.2.3.4/32",
+            "10.0.0.0/08",
+            "10.0.0.0/+8",
+            "10.0.0.0/",
+            "/8",
+            "10.0.0.0/8/8",
+            "1.2.3.4/032",
+            "2001:db8::1/128",
+            "fe80::/10",
+            "::ffff:1.2.3.4",
+            "::ffff:1.2.3.0/120",
+            "1.2.3.4/0256",
+            "1.2.3.4/256",
+            "1.2.3.0/ 8",
+        ];
+        let addrs = [
+            "192.0.2.1",
+            "192.0.2.2",
+            "2001:db8::1",
+            "2001:DB8::1",
+            "2001:0db8:0:0:0:0:0:1",
+            "1.2.3.04",
+            "256.1.1.1",
+            "::",
+            "1::2::3",
+            "x",
+            "::ffff:192.0.2.1",
+            "1.2.3.4.5",
+        ];
+        let values = [
+            "0",
+            "1",
+            "7",
+            "100",
+            "101",
+            "255",
+            "256",
+            "0x10",
+            "0X1f",
+            "0x",
+            "4294967295",
+            "4294967296",
+            "16777215",
+            "16777216",
+            "-1",
+            "+1",
+            "1e3",
+            "007",
+        ];
+        let actions = ["drop", "forward", "notify", "reject"];
+        let devs = [
+            "lisp0",
+            "a",
+            "abcdefghijklmno",
+            "abcdefghijklmnop",
+            ".",
+            "..",
+            "a/b",
+            "a:b",
+            "a#b",
+            "lisp\u{e9}",
+        ];
+        let spaces = [
+            " ", " ", " ", "  ", "\t", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2003}",
+        ];
+        let keywords = [
+            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action",
+        ];
+        // Valid choices come first in each list: `good` picks among the first few mostly.
+        let good = |rng: &mut Rng, from: &[&'static str], valid: usize| -> String {
+            if rng.below(12) == 0 {
+                rng.pick(from).into()
+            } else {
+                from[rng.below(valid)].into()
+            }
+        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut taken, mut valid) = (0, 0);
+        for round in 0..40_000 {
+            let mut words: Vec<String> = Vec::new();
+            let object = if rng.below(20) == 0 { "link" } else { "map" };
+            words.push(object.into());
+            let cmd = [
+                "add", "add", "add", "replace", "del", "delete", "get", "frob",
+            ];
+            let cmd = rng.pick(&cmd);
+            words.push(cmd.into());
+            // Locators, TTL and action, but mostly not for a deletion.
+            let set = !cmd.starts_with("del") || rng.below(10) == 0;
+            // Mostly well-formed: prefix, rlocs with options, iid, ttl, action, dev, shuffled
+            // a little; sometimes anything.
+            let sane = round % 4 != 0;
+            if sane {
+                let p = [0, 1, 4, 5, 6, 7, 8, 13][rng.below(8)];
+                words.push(if rng.below(10) == 0 {
+                    rng.pick(&prefixes).into()
+                } else {
+                    prefixes[p].into()
+                });
+                if rng.below(3) == 0 {
+                    words.extend(["iid".into(), good(&mut rng, &values, 4)]);
+                }
+                let rlocs = if set { rng.below(4) } else { 0 };
+                for k in 0..rlocs {
+                    let a = if rng.below(10) == 0 {
+                        rng.pick(&addrs)
+                    } else {
+                        addrs[k]
+                    };
+                    words.extend(["rloc".into(), a.into()]);
+                    for kw in ["priority", "weight", "down"] {
+                        if rng.below(3) == 0 {
+                            words.push(kw.into());
+                            if kw != "down" {
+                                words.push(good(&mut rng, &values, 4));
+                            }
+                        }
+                    }
+                }
+                if set && rng.below(3) == 0 {
+                    words.extend(["ttl".into(), good(&mut rng, &values, 6)]);
+                }
+                if set && (rlocs == 0 || rng.below(10) == 0) {
+                    words.extend(["action".into(), good(&mut rng, &actions, 3)]);
+                }
+                if rng.below(10) != 0 {
+                    words.extend(["dev".into(), good(&mut rng, &devs, 3)]);
+                }
+                if rng.below(4) == 0 {
+                    let (i, j) = (rng.below(words.len()), rng.below(words.len()));
+                    words.swap(i, j);
+                }
+            } else {
+                for _ in 0..rng.below(12) {
+                    let w = match rng.below(6) {
+                        0 => rng.pick(&prefixes),
+                        1 => rng.pick(&addrs),
+                        2 => rng.pick(&values),
+                        3 => rng.pick(&devs),
+                        4 => rng.pick(&actions),
+                        _ => rng.pick(&keywords),
+                    };
+                    words.push(w.into());
+                }
+            }
+            if rng.below(8) == 0 {
+                words.push(["#", "#c", "#\u{e9}", "# x"][rng.below(4)].into());
+            }
+            let mut line = String::new();
+            if rng.below(6) == 0 {
+                line.push_str(rng.pick(&spaces));
+            }
+            for (i, w) in words.iter().enumerate() {
+                if i > 0 {
+                    // Mostly plain spaces, so that most lines stay ASCII.
+                    let sep = if rng.below(10) == 0 {
+                        rng.pick(&spaces)
+                    } else {
+                        " "
+                    };
+                    line.push_str(sep);
+                }
+                line.push_str(w);
+            }
+            if rng.below(6) == 0 {
+                line.push_str(rng.pick(&spaces));
+            }
+            if rng.below(4) == 0 {
+                line.push_str(["\n", "\r\n"][rng.below(2)]);
+            }
+            if matches!(slow(&line), Some(Ok(_))) {
+                valid += 1;
+            }
+            if check_line(&line) {
+                taken += 1;
+            }
+        }
+        // The fast path took most of the valid lines (not those with other whitespace).
+        assert!(valid > 8_000 && taken > valid * 3 / 4, "{taken} of {valid}");
+    }
+
+    #[test]
+    fn spaces_as_char_is_whitespace() {
+        for b in 0..128u8 {
+            assert_eq!(is_space(b), (b as char).is_whitespace(), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn batch_line_numbers() {
+        let text = "# header\r\n\nmap add 10.0.0.0/8 rloc 1.1.1.1 dev a\r\n  \t\nmap show dev a\n\
+                    map del 10.0.0.0/8 dev a";
+        let mut m = MapLine::default();
+        let mut lines = BatchLines::new(text);
+        let mut got = Vec::new();
+        while let Some((n, l)) = lines.next_into(&mut m) {
+            got.push((n, l));
+        }
+        assert_eq!(
+            got,
+            [
+                (3, BatchLine::Map),
+                (5, BatchLine::Other("map show dev a")),
+                (6, BatchLine::Map)
+            ]
+        );
+        assert_eq!(m.cmd, LISP_CMD_MAP_DEL);
+        // Resuming where another scanner stood.
+        let mut first = BatchLines::new(text);
+        first.next_into(&mut m);
+        let (pos, line) = first.position();
+        let mut rest = BatchLines::resume(text, pos, line);
+        assert_eq!(
+            rest.next_into(&mut m),
+            Some((5, BatchLine::Other("map show dev a")))
+        );
+        // Line numbers as str::lines() counts them.
+        for text in ["", "\n", "a\n\nb", "a\r\nb\r\n", "\n\nmap show dev a"] {
+            let want: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !split_line(l).is_empty())
+                .map(|(i, _)| i + 1)
+                .collect();
+            let mut lines = BatchLines::new(text);
+            let mut got = Vec::new();
+            while let Some((n, _)) = lines.next_into(&mut m) {
+                got.push(n);
+            }
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        // The original parse_u32, as the reference.
+        fn reference(s: &str) -> Option<u32> {
+            if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                return u32::from_str_radix(hex, 16).ok();
+            }
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        }
+        let mut rng = Rng(7);
+        let alphabet: Vec<char> = "0123456789abcdefxX+- \u{e9}".chars().collect();
+        for _ in 0..50_000 {
+            let s: String = (0..rng.below(12))
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let s = if rng.below(3) == 0 {
+                format!("0x{s}")
+            } else {
+                s
+            };
+            assert_eq!(parse_u32(&s), reference(&s), "{s:?}");
+        }
+        for s in [
+            "4294967295",
+            "4294967296",
+            "0xffffffff",
+            "0x100000000",
+            "0x000000001",
+            "00",
+        ] {
+            assert_eq!(parse_u32(s), reference(s), "{s:?}");
+        }
     }
 }

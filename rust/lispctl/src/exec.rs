@@ -14,7 +14,7 @@ use crate::error::{Error, KernelError};
 use crate::model::{EntryRef, Event};
 use crate::nl::{Proto, Transport};
 use crate::print::{self, Mode, Printer};
-use crate::wire::{self, Blame, Msg, Packer, BATCH_MSG_MAX};
+use crate::wire::{self, Blame, Msg, Packer, Span, BATCH_MSG_MAX};
 
 /// Opens a transport for a protocol.
 pub type Opener<'a> = Box<dyn FnMut(Proto) -> Result<Box<dyn Transport>, Error> + 'a>;
@@ -73,25 +73,80 @@ impl Progress {
     }
 }
 
+/// Bytes of requests a batch builds while its lines are checked (see `Plan`).
+const PLAN_MAX: usize = 32 << 20;
+
 /// Consecutive map changes with the same command, flags and device share requests: the packer
-/// filling them, and their kind (`None` between groups).
-struct MapBatch {
+/// filling them, their kind (`None` between groups), and where full requests go.
+struct MapBatch<'t> {
     packer: Packer,
     group: Option<(u8, bool)>,
     dev: String,
+    /// While the batch is checked: the requests built, to be sent once every line is good.
+    /// `None`: requests go to the kernel.
+    plan: Option<Plan<'t>>,
 }
 
-impl MapBatch {
-    fn new() -> MapBatch {
+impl<'t> MapBatch<'t> {
+    fn new(plan: Option<Plan<'t>>) -> MapBatch<'t> {
         MapBatch {
+            // The family id is not known before the batch is checked: patched in when sending.
             packer: Packer::new(BATCH_MSG_MAX),
             group: None,
             dev: String::new(),
+            plan,
         }
     }
 
     fn same_group(&self, cmd: u8, replace: bool, dev: &str) -> bool {
         self.group == Some((cmd, replace)) && self.dev == dev
+    }
+}
+
+/// What a batch does, in order, built while its lines are checked, so that the lines a request
+/// holds are parsed once: requests (back to back in `bytes`) and the other commands. It stops
+/// growing at `PLAN_MAX`; the lines after that are parsed again when sent.
+struct Plan<'t> {
+    /// Size at which it stops growing (PLAN_MAX; smaller in tests).
+    max: usize,
+    bytes: Vec<u8>,
+    /// The line of each nest (where the nests are is found again from the bytes).
+    lines: Vec<usize>,
+    steps: Vec<Step<'t>>,
+}
+
+enum Step<'t> {
+    /// A request: `bytes` and `lines` up to these ends.
+    Request { end: usize, lines_end: usize },
+    /// A command other than a map change, on line `line`.
+    Command { line: usize, text: &'t str },
+}
+
+impl Plan<'_> {
+    /// A plan for a batch of `text_len` bytes, of at most about `max` bytes.
+    fn new(text_len: usize, max: usize) -> Self {
+        // Requests take about as many bytes as the lines they come from, a bit more with IPv6;
+        // reserved at once, and pages not written to are never touched.
+        Plan {
+            max,
+            bytes: Vec::with_capacity(max.min(2 * text_len) + BATCH_MSG_MAX),
+            lines: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn add_request(&mut self, packer: &mut Packer) {
+        self.bytes.extend_from_slice(packer.request());
+        self.lines.extend(packer.spans().iter().map(|s| s.line));
+        self.steps.push(Step::Request {
+            end: self.bytes.len(),
+            lines_end: self.lines.len(),
+        });
+        packer.clear();
+    }
+
+    fn full(&self) -> bool {
+        self.bytes.len() + self.lines.len() * std::mem::size_of::<usize>() >= self.max
     }
 }
 
@@ -146,6 +201,8 @@ pub struct Ctx<'a> {
     route: Option<Box<dyn Transport>>,
     family: Option<wire::Family>,
     progress: Progress,
+    /// PLAN_MAX (smaller in tests).
+    plan_max: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -157,6 +214,7 @@ impl<'a> Ctx<'a> {
             route: None,
             family: None,
             progress: Progress::new(false, 0),
+            plan_max: PLAN_MAX,
         }
     }
 
@@ -283,7 +341,7 @@ impl<'a> Ctx<'a> {
             Command::Stats { dev } => self.devices(dev.as_deref(), print::print_stats),
             c @ (Command::MapSet { .. } | Command::MapDel { .. }) => {
                 let (cmd, replace, dev, entry) = map_change(&c).expect("a map change");
-                let (mut batch, mut applied) = (MapBatch::new(), 0);
+                let (mut batch, mut applied) = (MapBatch::new(None), 0);
                 self.map_push(&mut batch, 1, cmd, replace, dev, &entry, &mut applied)
                     .and_then(|_| self.map_flush(&mut batch, &mut applied))
                     .map_err(|(e, _)| e)
@@ -331,17 +389,16 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), (Error, Blame)> {
         if !batch.same_group(cmd, replace, dev) {
             self.map_flush(batch, applied)?;
-            let fam = self
-                .family_id()
-                .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
             batch
                 .packer
-                .start(fam, cmd, wire::map_flags(cmd, replace), dev);
+                .start(0, cmd, wire::map_flags(cmd, replace), dev);
             batch.group = Some((cmd, replace));
             batch.dev.clear();
             batch.dev.push_str(dev);
-        } else if !batch.packer.fits(entry) {
-            self.send_packed(&mut batch.packer, applied)?;
+        } else if batch.packer.push_if_fits(line, entry) {
+            return Ok(());
+        } else {
+            self.send_packed(batch, applied)?;
         }
         batch.packer.push(line, entry);
         Ok(())
@@ -354,21 +411,44 @@ impl<'a> Ctx<'a> {
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
         batch.group = None;
-        self.send_packed(&mut batch.packer, applied)
+        self.send_packed(batch, applied)
     }
 
-    /// Sends the request `packer` holds, if any, and empties it.
+    /// Sends the request the batch holds, if any (or adds it to the plan), and empties it.
     fn send_packed(
         &mut self,
-        packer: &mut Packer,
+        batch: &mut MapBatch,
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
-        if packer.is_empty() {
+        if batch.packer.is_empty() {
             return Ok(());
         }
-        let r = self.genl_call(packer.request(), &mut |_, _| Ok(()));
-        let spans = packer.spans();
-        let r = match r {
+        if let Some(plan) = &mut batch.plan {
+            plan.add_request(&mut batch.packer);
+            return Ok(());
+        }
+        let (req, spans) = batch.packer.request_and_spans();
+        let r = self.send_request(req, spans, applied);
+        batch.packer.clear();
+        r
+    }
+
+    /// Sends a request of map changes whose nests sit at `spans`.
+    fn send_request(
+        &mut self,
+        req: &mut [u8],
+        spans: &[Span],
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        // The family is looked up once, before the first request: failing, it is blamed on the
+        // request's first line (the first line of its group).
+        let first = Blame::Line {
+            line: spans[0].line,
+            index: 0,
+        };
+        let fam = self.family_id().map_err(|e| (e, first))?;
+        req[4..6].copy_from_slice(&fam.to_ne_bytes());
+        match self.genl_call(req, &mut |_, _| Ok(())) {
             Ok(()) => {
                 *applied += spans.len();
                 self.progress.update(*applied);
@@ -382,84 +462,138 @@ impl<'a> Ctx<'a> {
                 Err((Error::Kernel(k), b))
             }
             Err(e) => Err((e, wire::blame(spans, None))),
-        };
-        packer.clear();
-        r
+        }
+    }
+
+    /// Runs a command of a batch other than a map change.
+    fn batch_command(
+        &mut self,
+        line: usize,
+        cmd: Command,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        self.run(cmd)
+            .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
+        *applied += 1;
+        self.progress.update(*applied);
+        Ok(())
     }
 
     /// Runs a batch: every line is parsed first (nothing is sent if one is bad), then the
     /// commands run in order until the first failure.
     pub fn run_batch(&mut self, text: &str) -> Result<(), BatchError> {
+        // Checking the lines also builds the requests of the first PLAN_MAX bytes; the other
+        // lines are parsed again, from `resume` on, when sent.
+        let mut batch = MapBatch::new(Some(Plan::new(text.len(), self.plan_max)));
+        let mut resume = None;
         let mut total = 0;
         let (mut lines, mut m) = (BatchLines::new(text), MapLine::default());
         while let Some((n, parsed)) = lines.next_into(&mut m) {
-            if let BatchLine::Other(l) = parsed {
-                let words = split_line(l);
-                if words.is_empty() {
-                    continue;
-                }
-                parse_command(&words).map_err(|e| BatchError {
-                    location: format!("line {n}"),
-                    cause: Error::Usage(e),
-                    note: String::new(),
-                })?;
-            }
-            total += 1;
-        }
-        self.progress = Progress::new(std::io::stderr().is_terminal(), total);
-        let r = self.run_checked_batch(text);
-        self.progress.finish();
-        r
-    }
-
-    fn run_checked_batch(&mut self, text: &str) -> Result<(), BatchError> {
-        let mut applied = 0;
-        let mut batch = MapBatch::new();
-        let (mut lines, mut m) = (BatchLines::new(text), MapLine::default());
-        while let Some((line, parsed)) = lines.next_into(&mut m) {
-            let r = match parsed {
-                BatchLine::Map => {
-                    let (cmd, replace, dev) = (m.cmd, m.replace, m.dev);
-                    self.map_push(
-                        &mut batch,
-                        line,
-                        cmd,
-                        replace,
-                        dev,
-                        &m.entry(),
-                        &mut applied,
-                    )
-                }
+            let cmd = match parsed {
+                BatchLine::Map => None,
                 BatchLine::Other(l) => {
                     let words = split_line(l);
                     if words.is_empty() {
                         continue;
                     }
-                    let cmd = parse_command(&words).expect("checked before");
-                    match map_change(&cmd) {
-                        Some((c, replace, dev, entry)) => {
-                            self.map_push(&mut batch, line, c, replace, dev, &entry, &mut applied)
-                        }
-                        None => self.map_flush(&mut batch, &mut applied).and_then(|_| {
-                            self.run(cmd)
-                                .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
-                            applied += 1;
-                            self.progress.update(applied);
-                            Ok(())
-                        }),
-                    }
+                    let cmd = parse_command(&words).map_err(|e| BatchError {
+                        location: format!("line {n}"),
+                        cause: Error::Usage(e),
+                        note: String::new(),
+                    })?;
+                    Some((cmd, l))
                 }
             };
-            if let Err((e, blame)) = r {
-                self.progress.finish();
-                return Err(batch_error(e, blame, applied));
+            total += 1;
+            if resume.is_some() {
+                continue;
+            }
+            // Nothing is sent while planning: these cannot fail.
+            let mut none = 0;
+            let planned = match &cmd {
+                None => {
+                    let (c, replace, dev) = (m.cmd, m.replace, m.dev);
+                    self.map_push(&mut batch, n, c, replace, dev, &m.entry(), &mut none)
+                }
+                Some((cmd, l)) => match map_change(cmd) {
+                    Some((c, replace, dev, entry)) => {
+                        self.map_push(&mut batch, n, c, replace, dev, &entry, &mut none)
+                    }
+                    None => self.map_flush(&mut batch, &mut none).map(|_| {
+                        let plan = batch.plan.as_mut().expect("planning");
+                        plan.steps.push(Step::Command { line: n, text: l });
+                    }),
+                },
+            };
+            debug_assert!(planned.is_ok());
+            if batch.plan.as_ref().is_some_and(Plan::full) {
+                resume = Some(lines.position());
             }
         }
-        self.map_flush(&mut batch, &mut applied)
-            .map_err(|(e, blame)| {
-                self.progress.finish();
-                batch_error(e, blame, applied)
-            })
+        let plan = batch.plan.take().expect("planning");
+        self.progress = Progress::new(std::io::stderr().is_terminal(), total);
+        let mut applied = 0;
+        let r = self
+            .run_plan(plan, &mut batch, text, resume, &mut applied)
+            .map_err(|(e, blame)| batch_error(e, blame, applied));
+        self.progress.finish();
+        r
+    }
+
+    /// Sends what checking the batch planned, then the lines from `resume` on, parsed again.
+    fn run_plan(
+        &mut self,
+        mut plan: Plan,
+        batch: &mut MapBatch,
+        text: &str,
+        resume: Option<(usize, usize)>,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        let (mut start, mut lines_start) = (0, 0);
+        let mut spans = Vec::new();
+        for step in plan.steps {
+            match step {
+                Step::Request { end, lines_end } => {
+                    let req = &mut plan.bytes[start..end];
+                    wire::spans_of(req, &plan.lines[lines_start..lines_end], &mut spans);
+                    self.send_request(req, &spans, applied)?;
+                    (start, lines_start) = (end, lines_end);
+                }
+                Step::Command { line, text } => {
+                    let cmd = parse_command(&split_line(text)).expect("checked before");
+                    self.batch_command(line, cmd, applied)?;
+                }
+            }
+        }
+        // The request left open when planning stopped continues to fill.
+        if let Some((pos, line)) = resume {
+            let (mut lines, mut m) = (BatchLines::resume(text, pos, line), MapLine::default());
+            while let Some((line, parsed)) = lines.next_into(&mut m) {
+                match parsed {
+                    BatchLine::Map => {
+                        let (c, replace, dev) = (m.cmd, m.replace, m.dev);
+                        self.map_push(batch, line, c, replace, dev, &m.entry(), applied)?;
+                    }
+                    BatchLine::Other(l) => {
+                        let words = split_line(l);
+                        if words.is_empty() {
+                            continue;
+                        }
+                        let cmd = parse_command(&words).expect("checked before");
+                        match map_change(&cmd) {
+                            Some((c, replace, dev, entry)) => {
+                                self.map_push(batch, line, c, replace, dev, &entry, applied)?
+                            }
+                            None => {
+                                self.map_flush(batch, applied)?;
+                                self.batch_command(line, cmd, applied)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.map_flush(batch, applied)
     }
 
     /// Prints the events of the "events" group until killed.
@@ -773,6 +907,166 @@ pub mod tests {
         assert!(sent_nests >= 1500);
     }
 
+    /// Plan sizes that put the end of the plan before, inside and after the batch.
+    const PLAN_SIZES: [usize; 6] = [0, 1, 20_000, 40_000, 100_000, PLAN_MAX];
+
+    #[test]
+    fn batch_reports_line_wherever_the_plan_ends() {
+        for plan_max in PLAN_SIZES {
+            for fail_at in [1, 2, 600, 1500, 2000] {
+                let text = batch_text(2000);
+                let mut seen = 0usize;
+                let (r, _, sent) = with_fake(
+                    false,
+                    move |req, seq| {
+                        let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
+                        let count = attrs.len() - 1;
+                        if seen + count > fail_at - 1 {
+                            let index = fail_at - 1 - seen;
+                            let mut off = 16 + 4 + 12;
+                            for at in &attrs[1..1 + index] {
+                                off += neli::Size::padded_size(at);
+                            }
+                            return vec![error_reply(seq, 17, req, None, Some(off as u32 + 4))];
+                        }
+                        seen += count;
+                        vec![ack(seq, req)]
+                    },
+                    |ctx| {
+                        ctx.plan_max = plan_max;
+                        ctx.run_batch(&text)
+                    },
+                );
+                let e = r.unwrap_err();
+                // Two lines of comment and blank before the first entry.
+                assert_eq!(e.location, format!("line {}", fail_at + 2), "{plan_max}");
+                assert_eq!(e.cause.to_string(), "File exists");
+                let before = fail_at - 1;
+                let commands = if before == 1 { "command" } else { "commands" };
+                assert_eq!(
+                    e.note,
+                    format!(
+                        "{before} {commands} before line {} applied, none after it",
+                        fail_at + 2
+                    )
+                );
+                // Nothing after the failing request was sent.
+                let last = sent.last().unwrap();
+                let (_, attrs) = wire::parse_genl(&last[16..]).unwrap();
+                let sent_nests: usize = sent[1..].iter().map(|r| nests_in(r)).sum();
+                assert!(sent_nests - (attrs.len() - 1) < fail_at);
+            }
+        }
+    }
+
+    /// A batch of every kind of line: map changes of several groups, other commands, comments,
+    /// blank lines, CRLF, and lines only parse_command takes (other whitespace).
+    fn mixed_batch() -> String {
+        let mut s = String::from("# mixed\r\n\n");
+        for i in 0..3000u32 {
+            let (a, b) = (i / 256, i % 256);
+            let line = match i % 400 {
+                0..=179 => format!("map add 10.{a}.{b}.0/24 rloc 192.0.2.1 ttl 60 dev lisp0"),
+                180..=259 => format!(
+                    "map replace 2001:db8:{a:x}:{b:x}::/64 iid 7 rloc 2001:db8::1 priority 2 \
+                     rloc 192.0.2.9 weight 50 down dev lisp0"
+                ),
+                260..=299 => format!("map del 10.{a}.{b}.0/24 dev lisp0 # gone"),
+                300..=309 => format!("map add\u{a0}10.{a}.{b}.0/24 action drop dev lisp0"),
+                310 => "map flush iid 7 dev lisp0".to_string(),
+                311..=349 => format!("\tmap add 10.{a}.{b}.0/24 rloc 192.0.2.1 dev lisp1\r"),
+                350 => "   ".to_string(),
+                _ => format!("map del 10.{a}.{b}.0/24 iid 3 dev lisp1"),
+            };
+            s.push_str(&line);
+            s.push('\n');
+        }
+        s
+    }
+
+    #[test]
+    fn batch_requests_wherever_the_plan_ends() {
+        let text = mixed_batch();
+        let mut first: Option<Vec<Vec<u8>>> = None;
+        for plan_max in PLAN_SIZES {
+            let (r, _, sent) = with_fake(
+                false,
+                |req, seq| vec![ack(seq, req)],
+                |ctx| {
+                    ctx.plan_max = plan_max;
+                    ctx.run_batch(&text)
+                },
+            );
+            assert!(r.is_ok(), "{plan_max}");
+            match &first {
+                None => first = Some(sent),
+                Some(f) => assert!(*f == sent, "{plan_max}"),
+            }
+        }
+        let sent = first.unwrap();
+        let flushes = sent.iter().filter(|r| r[16] == LISP_CMD_MAP_FLUSH).count();
+        assert_eq!(flushes, 7);
+        assert!(sent.len() > 30, "{}", sent.len());
+        // The same requests as when every line goes through parse_command.
+        let slow: String = text
+            .lines()
+            .map(|l| l.replacen("map ", "map\u{2003}", 1) + "\n")
+            .collect();
+        let (r, _, slow_sent) = with_fake(
+            false,
+            |req, seq| vec![ack(seq, req)],
+            |ctx| ctx.run_batch(&slow),
+        );
+        assert!(r.is_ok());
+        assert!(slow_sent == sent);
+    }
+
+    #[test]
+    fn batch_command_fails_after_the_plan() {
+        // A failing command past the end of the plan: the lines before it were all applied.
+        let text = mixed_batch();
+        for plan_max in PLAN_SIZES {
+            let (r, _, _) = with_fake(
+                false,
+                |req, seq| {
+                    if req[16] == LISP_CMD_MAP_FLUSH
+                        && u32::from_ne_bytes([req[8], req[9], req[10], req[11]]) > 20
+                    {
+                        vec![error_reply(
+                            seq,
+                            19,
+                            req,
+                            Some("no such lisp device"),
+                            Some(20),
+                        )]
+                    } else {
+                        vec![ack(seq, req)]
+                    }
+                },
+                |ctx| {
+                    ctx.plan_max = plan_max;
+                    ctx.run_batch(&text)
+                },
+            );
+            let e = r.unwrap_err();
+            assert_eq!(e.cause.to_string(), "no such lisp device");
+            let line: usize = e.location.strip_prefix("line ").unwrap().parse().unwrap();
+            assert_eq!(
+                text.lines().nth(line - 1),
+                Some("map flush iid 7 dev lisp0")
+            );
+            let before = text
+                .lines()
+                .take(line - 1)
+                .filter(|l| !split_line(l).is_empty())
+                .count();
+            assert_eq!(
+                e.note,
+                format!("{before} commands before line {line} applied, none after it")
+            );
+        }
+    }
+
     #[test]
     fn batch_without_offset_reports_range() {
         let text = batch_text(3);
@@ -922,7 +1216,7 @@ pub mod tests {
     }
 
     /// `cargo test --release -p lispctl bench_million -- --ignored --nocapture`: the client-side
-    /// cost of loading a million entries (parsing twice, packing) against a kernel that only acks.
+    /// cost of loading a million entries (checking, packing) against a kernel that only acks.
     #[test]
     #[ignore]
     fn bench_million_line_batch() {
@@ -944,6 +1238,38 @@ pub mod tests {
         );
         assert!(r.is_ok());
         eprintln!("1M lines: {:?}, {} requests", t.elapsed(), sent.len() - 1);
+    }
+
+    #[test]
+    fn batch_missing_family() {
+        for (text, location) in [
+            (
+                "# x\n\nmap add 10.0.0.0/8 rloc 1.1.1.1 dev a\nmap del 10.0.0.0/8 dev a\n",
+                3,
+            ),
+            ("map del 10.0.0.0/8 dev a\nmap flush dev a\n", 1),
+            ("map flush dev a\nmap del 10.0.0.0/8 dev a\n", 1),
+        ] {
+            let fake = Rc::new(RefCell::new(Fake {
+                sent: Vec::new(),
+                answer: Box::new(|req, seq| vec![error_reply(seq, libc::ENOENT, req, None, None)]),
+                seq: 0,
+            }));
+            let mut out = Vec::new();
+            let open: Opener =
+                Box::new(move |_| Ok(Box::new(FakeT(fake.clone())) as Box<dyn Transport>));
+            let mut ctx = Ctx::new(Printer::new(&mut out, Mode::Text), open);
+            let e = ctx.run_batch(text).unwrap_err();
+            assert_eq!(e.location, format!("line {location}"));
+            assert_eq!(
+                e.cause.to_string(),
+                "generic netlink family \"lisp\" not found (is the lisp module loaded?)"
+            );
+            assert_eq!(
+                e.note,
+                format!("0 commands before line {location} applied, none after it")
+            );
+        }
     }
 
     #[test]

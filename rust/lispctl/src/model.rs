@@ -27,20 +27,34 @@ impl Prefix {
     /// Parses `ADDR/LEN` (or a bare `ADDR` when `bare_ok`, meaning the full length). Rejects
     /// lengths out of range and addresses with host bits set.
     pub fn parse(s: &str, bare_ok: bool) -> Option<Prefix> {
-        let (addr, len) = match s.bytes().position(|b| b == b'/') {
-            Some(slash) => {
-                // Only plain decimal lengths: no sign, no spaces, no leading "+".
-                let l = &s.as_bytes()[slash + 1..];
-                if l.is_empty() || l.len() > 3 || !l.iter().all(u8::is_ascii_digit) {
-                    return None;
+        Prefix::parse_bytes(s.as_bytes(), bare_ok)
+    }
+
+    /// `parse` of the bytes of a string.
+    pub fn parse_bytes(b: &[u8], bare_ok: bool) -> Option<Prefix> {
+        // Where the address ends: found while decoding a plain IPv4 one, else searched.
+        let (v4, end) = match ipv4_head(b) {
+            Some((a, n)) if n == b.len() || b[n] == b'/' => (Some(IpAddr::from(a)), n),
+            _ => (None, b.iter().position(|&c| c == b'/').unwrap_or(b.len())),
+        };
+        let addr = match v4 {
+            Some(a) => a,
+            None => parse_ip_bytes(&b[..end])?,
+        };
+        let len = match b.get(end + 1..) {
+            // Only plain decimal lengths: no sign, no spaces, no leading "+".
+            Some(l @ [_, ..]) if l.len() <= 3 => {
+                let mut len = 0u32;
+                for &d in l {
+                    if !d.is_ascii_digit() {
+                        return None;
+                    }
+                    len = len * 10 + u32::from(d - b'0');
                 }
-                let len = l.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
-                (parse_ip(&s[..slash])?, u8::try_from(len).ok()?)
+                u8::try_from(len).ok()?
             }
-            None if bare_ok => {
-                let a = parse_ip(s)?;
-                (a, Prefix::max_len(&a))
-            }
+            Some(_) => return None,
+            None if bare_ok => Prefix::max_len(&addr),
             None => return None,
         };
         if len > Prefix::max_len(&addr) {
@@ -82,19 +96,32 @@ impl fmt::Display for Prefix {
 /// of hex groups with at most one `::`) are decoded here, anything else by the standard library,
 /// so the accepted set and the results are exactly the standard library's.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    let b = s.as_bytes();
+    parse_ip_bytes(s.as_bytes())
+}
+
+/// `parse_ip` of the bytes of a string.
+pub fn parse_ip_bytes(b: &[u8]) -> Option<IpAddr> {
     if let Some(a) = parse_ipv4_plain(b) {
         return Some(IpAddr::from(a));
     }
     if let Some(a) = parse_ipv6_plain(b) {
         return Some(IpAddr::from(a));
     }
-    s.parse().ok()
+    std::str::from_utf8(b).ok()?.parse().ok()
 }
 
 /// `A.B.C.D`, each 0-255 in 1-3 decimal digits without a leading zero. `None` may still be an
 /// address the standard library accepts (it is asked then).
 fn parse_ipv4_plain(b: &[u8]) -> Option<[u8; 4]> {
+    match ipv4_head(b) {
+        Some((a, n)) if n == b.len() => Some(a),
+        _ => None,
+    }
+}
+
+/// A plain dotted quad (as `parse_ipv4_plain`) at the start of `b`, and where it ends: after the
+/// fourth number's digits, three at most.
+fn ipv4_head(b: &[u8]) -> Option<([u8; 4], usize)> {
     let mut out = [0u8; 4];
     let mut i = 0;
     for (k, slot) in out.iter_mut().enumerate() {
@@ -104,19 +131,30 @@ fn parse_ipv4_plain(b: &[u8]) -> Option<[u8; 4]> {
             }
             i += 1;
         }
-        let start = i;
-        let mut v = 0u32;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
-            v = v * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || v > 255 || (digits > 1 && b[start] == b'0') {
+        let first = b.get(i)?.wrapping_sub(b'0');
+        if first > 9 {
             return None;
+        }
+        i += 1;
+        let mut v = u32::from(first);
+        // A number starting with 0 is just "0".
+        if first != 0 {
+            for _ in 0..2 {
+                match b.get(i) {
+                    Some(&c) if c.is_ascii_digit() => {
+                        v = v * 10 + u32::from(c - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            if v > 255 {
+                return None;
+            }
         }
         *slot = v as u8;
     }
-    (i == b.len()).then_some(out)
+    Some((out, i))
 }
 
 /// IPv6 of 1-4 digit hex groups separated by `:`, eight of them or fewer around one `::` (no
@@ -407,6 +445,150 @@ mod tests {
         }
         assert_eq!(Prefix::parse("10.0.0.0/0", false), None);
         assert_eq!(Prefix::parse("128.0.0.0/1", false).unwrap().len, 1);
+    }
+
+    /// A small deterministic generator (xorshift).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Strings near addresses: mutated spellings of random ones, and random characters.
+    fn address_like(rng: &mut Rng) -> String {
+        let chars: Vec<char> = "0123456789abcdefABCDEFx:./ \u{e9}".chars().collect();
+        let mut s = match rng.below(4) {
+            0 => IpAddr::from((rng.below(1 << 31) as u32).to_be_bytes()).to_string(),
+            1 => {
+                let mut b = [0u8; 16];
+                for x in b.iter_mut() {
+                    // Runs of zeros, for "::".
+                    *x = if rng.below(3) == 0 {
+                        rng.below(256) as u8
+                    } else {
+                        0
+                    };
+                }
+                IpAddr::from(b).to_string()
+            }
+            2 => {
+                // Full or partly compressed forms, with leading zeros.
+                let groups: Vec<String> = (0..rng.below(10))
+                    .map(|_| format!("{:0w$x}", rng.below(1 << 16), w = rng.below(6)))
+                    .collect();
+                groups.join(if rng.below(8) == 0 { "::" } else { ":" })
+            }
+            _ => (0..rng.below(20))
+                .map(|_| chars[rng.below(chars.len())])
+                .collect(),
+        };
+        // A mutation or two.
+        for _ in 0..rng.below(3) {
+            let i = rng.below(s.chars().count() + 1);
+            let at = s.char_indices().nth(i).map_or(s.len(), |(at, _)| at);
+            match rng.below(3) {
+                0 => s.insert(at, chars[rng.below(chars.len())]),
+                1 if at < s.len() => {
+                    s.remove(at);
+                }
+                _ => s.insert_str(at, ["::", ".", "0", "/24", "1.2.3.4"][rng.below(5)]),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn fast_addresses_as_std() {
+        let mut rng = Rng(0x1234_5678);
+        let (mut v4, mut v6) = (0, 0);
+        for _ in 0..200_000 {
+            let s = address_like(&mut rng);
+            let a = parse_ip(&s);
+            assert_eq!(a, s.parse().ok(), "{s:?}");
+            match a {
+                Some(IpAddr::V4(_)) => v4 += 1,
+                Some(IpAddr::V6(_)) => v6 += 1,
+                None => {}
+            }
+        }
+        // Both kinds, valid and not, in numbers.
+        assert!(v4 > 20_000 && v6 > 20_000 && v4 + v6 < 150_000, "{v4} {v6}");
+        for s in [
+            "",
+            ":",
+            "::",
+            ":::",
+            "1::",
+            "::1",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "12345::",
+            "1:2:3:4:5:6:7:",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.0",
+            "01.0.0.0",
+            "1.2.3.4.",
+            "1.2.3",
+            "1..2.3",
+            "1.2.3.1000",
+            "::ffff:1.2.3.4",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "0000:0000:0000:0000:0000:0000:0000:0000",
+            "00000::",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
+            assert_eq!(parse_ip(s), s.parse().ok(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fast_prefixes_as_before() {
+        // The original parser, as the reference.
+        fn reference(s: &str, bare_ok: bool) -> Option<Prefix> {
+            let (addr, len) = match s.split_once('/') {
+                Some((a, l)) => {
+                    if l.is_empty() || l.len() > 3 || !l.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    (a.parse::<IpAddr>().ok()?, l.parse::<u8>().ok()?)
+                }
+                None if bare_ok => {
+                    let a = s.parse::<IpAddr>().ok()?;
+                    (a, Prefix::max_len(&a))
+                }
+                None => return None,
+            };
+            if len > Prefix::max_len(&addr) {
+                return None;
+            }
+            let p = Prefix { addr, len };
+            (p.masked() == addr).then_some(p)
+        }
+        let mut rng = Rng(0x8765_4321);
+        let mut valid = 0;
+        for _ in 0..200_000 {
+            let mut s = address_like(&mut rng);
+            if rng.below(2) == 0 {
+                s.push('/');
+                let len = rng.below(1200).to_string();
+                s.push_str(&len[..len.len().min(1 + rng.below(4))]);
+            }
+            let bare_ok = rng.below(2) == 0;
+            let p = Prefix::parse(&s, bare_ok);
+            assert_eq!(p, reference(&s, bare_ok), "{s:?}");
+            valid += usize::from(p.is_some());
+        }
+        assert!(valid > 10_000, "{valid}");
     }
 
     #[test]

@@ -188,66 +188,93 @@ pub fn entry_len(e: &EntryRef) -> usize {
     n
 }
 
+/// Attributes written into a nest whose bytes are in place (zeroed) in the request.
+struct NestWriter<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl NestWriter<'_> {
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        self.buf[self.len..self.len + N].copy_from_slice(&bytes);
+        self.len += N;
+    }
+
+    /// An attribute header; `len` is the attribute's length without padding.
+    fn hdr(&mut self, len: usize, ty: u16) {
+        let [l0, l1] = (len as u16).to_ne_bytes();
+        let [t0, t1] = ty.to_ne_bytes();
+        self.put([l0, l1, t0, t1]);
+    }
+
+    fn u8(&mut self, ty: u16, v: u8) {
+        self.hdr(NLA_HDRLEN + 1, ty);
+        // The padding is already zero.
+        self.put([v, 0, 0, 0]);
+    }
+
+    fn u32(&mut self, ty: u16, v: u32) {
+        self.hdr(NLA_HDRLEN + 4, ty);
+        self.put(v.to_ne_bytes());
+    }
+
+    fn addr(&mut self, ty: u16, a: &IpAddr) {
+        match a {
+            IpAddr::V4(a) => {
+                self.hdr(NLA_HDRLEN + 4, ty);
+                self.put(a.octets());
+            }
+            IpAddr::V6(a) => {
+                self.hdr(NLA_HDRLEN + 16, ty);
+                self.put(a.octets());
+            }
+        }
+    }
+}
+
 fn put_hdr(buf: &mut Vec<u8>, len: usize, ty: u16) {
     let [l0, l1] = (len as u16).to_ne_bytes();
     let [t0, t1] = ty.to_ne_bytes();
     buf.extend_from_slice(&[l0, l1, t0, t1]);
 }
 
-fn put_u8(buf: &mut Vec<u8>, ty: u16, v: u8) {
-    let [t0, t1] = ty.to_ne_bytes();
-    let [l0, l1] = 5u16.to_ne_bytes();
-    buf.extend_from_slice(&[l0, l1, t0, t1, v, 0, 0, 0]);
-}
-
-fn put_u32(buf: &mut Vec<u8>, ty: u16, v: u32) {
-    let [t0, t1] = ty.to_ne_bytes();
-    let [l0, l1] = 8u16.to_ne_bytes();
-    let [v0, v1, v2, v3] = v.to_ne_bytes();
-    buf.extend_from_slice(&[l0, l1, t0, t1, v0, v1, v2, v3]);
-}
-
-fn put_addr(buf: &mut Vec<u8>, ty: u16, a: &IpAddr) {
-    match a {
-        IpAddr::V4(a) => {
-            put_hdr(buf, NLA_HDRLEN + 4, ty);
-            buf.extend_from_slice(&a.octets());
-        }
-        IpAddr::V6(a) => {
-            put_hdr(buf, NLA_HDRLEN + 16, ty);
-            buf.extend_from_slice(&a.octets());
-        }
-    }
-}
-
 /// Appends the LISP_A_MAP nest of `e` (`entry_len(e)` bytes) to `buf`: IID (if given), EID, PLEN,
 /// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given).
 /// Without locators, TTL and action it is the nest naming an entry (`map del`).
+#[cfg(test)]
 pub fn put_entry(buf: &mut Vec<u8>, e: &EntryRef) {
-    let len = entry_len(e);
-    buf.reserve(len);
+    put_entry_len(buf, e, entry_len(e));
+}
+
+/// `put_entry` of a nest of `len` (= `entry_len(e)`) bytes.
+fn put_entry_len(buf: &mut Vec<u8>, e: &EntryRef, len: usize) {
     let start = buf.len();
-    put_hdr(buf, len, LISP_A_MAP | NLA_F_NESTED);
+    buf.resize(start + len, 0);
+    let mut w = NestWriter {
+        buf: &mut buf[start..],
+        len: 0,
+    };
+    w.hdr(len, LISP_A_MAP | NLA_F_NESTED);
     if let Some(iid) = e.iid {
-        put_u32(buf, LISP_MAP_A_IID, iid);
+        w.u32(LISP_MAP_A_IID, iid);
     }
-    put_addr(buf, LISP_MAP_A_EID, &e.prefix.addr);
-    put_u8(buf, LISP_MAP_A_PLEN, e.prefix.len);
+    w.addr(LISP_MAP_A_EID, &e.prefix.addr);
+    w.u8(LISP_MAP_A_PLEN, e.prefix.len);
     for r in e.rlocs {
         let rlen = NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
-        put_hdr(buf, rlen, LISP_MAP_A_RLOC | NLA_F_NESTED);
-        put_addr(buf, LISP_RLOC_A_ADDR, &r.addr);
-        put_u8(buf, LISP_RLOC_A_PRIORITY, r.priority);
-        put_u8(buf, LISP_RLOC_A_WEIGHT, r.weight);
-        put_u8(buf, LISP_RLOC_A_UP, u8::from(r.up));
+        w.hdr(rlen, LISP_MAP_A_RLOC | NLA_F_NESTED);
+        w.addr(LISP_RLOC_A_ADDR, &r.addr);
+        w.u8(LISP_RLOC_A_PRIORITY, r.priority);
+        w.u8(LISP_RLOC_A_WEIGHT, r.weight);
+        w.u8(LISP_RLOC_A_UP, u8::from(r.up));
     }
     if let Some(ttl) = e.ttl {
-        put_u32(buf, LISP_MAP_A_TTL, ttl);
+        w.u32(LISP_MAP_A_TTL, ttl);
     }
     if let Some(action) = e.action {
-        put_u8(buf, LISP_MAP_A_ACTION, action.value());
+        w.u8(LISP_MAP_A_ACTION, action.value());
     }
-    debug_assert_eq!(buf.len() - start, len);
+    debug_assert_eq!(w.len, len);
 }
 
 /// The LISP_A_MAP nest naming one entry (`map del`, `map get EID/LEN`): IID (if given), EID, PLEN.
@@ -336,7 +363,7 @@ pub struct Span {
 
 /// Packs consecutive LISP_A_MAP nests for one device and command into requests of at most
 /// `cap` bytes (a single nest larger than that still goes alone). One buffer serves every
-/// request: `start` a kind of request, `push` entries while they `fit`, send `request()`, `clear`.
+/// request: `start` a kind of request, `push_if_fits` entries, send `request()`, `clear`.
 pub struct Packer {
     cap: usize,
     /// The request: header, LISP_A_IFNAME, the nests pushed.
@@ -380,14 +407,23 @@ impl Packer {
         self.spans.is_empty()
     }
 
-    /// Whether `e` can join the request being filled (always, when it is empty).
-    pub fn fits(&self, e: &EntryRef) -> bool {
-        self.spans.is_empty() || self.buf.len() + entry_len(e) <= self.cap
+    pub fn push(&mut self, line: usize, e: &EntryRef) {
+        self.push_len(line, e, entry_len(e));
     }
 
-    pub fn push(&mut self, line: usize, e: &EntryRef) {
+    /// Pushes `e` if it can join the request being filled (always, when it is empty).
+    pub fn push_if_fits(&mut self, line: usize, e: &EntryRef) -> bool {
+        let len = entry_len(e);
+        if !self.spans.is_empty() && self.buf.len() + len > self.cap {
+            return false;
+        }
+        self.push_len(line, e, len);
+        true
+    }
+
+    fn push_len(&mut self, line: usize, e: &EntryRef, len: usize) {
         let start = self.buf.len();
-        put_entry(&mut self.buf, e);
+        put_entry_len(&mut self.buf, e, len);
         self.spans.push(Span {
             start,
             end: self.buf.len(),
@@ -407,11 +443,31 @@ impl Packer {
         &self.spans
     }
 
+    /// `request()` and `spans()` at once.
+    pub fn request_and_spans(&mut self) -> (&mut [u8], &[Span]) {
+        self.request();
+        (&mut self.buf, &self.spans)
+    }
+
     /// Drops the nests, keeping the header for the next request.
     pub fn clear(&mut self) {
         self.buf.truncate(self.header);
         self.spans.clear();
     }
+}
+
+/// The spans of a request `Packer` built (whose nests came from `lines`), found from its bytes.
+pub fn spans_of(req: &[u8], lines: &[usize], spans: &mut Vec<Span>) {
+    spans.clear();
+    // After the headers, LISP_A_IFNAME, then the nests.
+    let ifname = usize::from(ne_u16(&req[NLMSG_HDRLEN + GENL_HDRLEN..]));
+    let mut start = NLMSG_HDRLEN + GENL_HDRLEN + align4(ifname);
+    for &line in lines {
+        let end = start + align4(usize::from(ne_u16(&req[start..])));
+        spans.push(Span { start, end, line });
+        start = end;
+    }
+    debug_assert_eq!(start, req.len());
 }
 
 /// Which batch lines a failed packed request concerns.
@@ -1167,6 +1223,11 @@ pub mod tests {
                 let want = lisp_message(0x1000 + len as u16, flags, cmd, attrs.clone());
                 let (got, spans) = take(&mut p).unwrap();
                 assert_eq!(got, want, "{dev} {cmd} {replace}");
+                // The spans are found again from the bytes and the lines.
+                let lines: Vec<usize> = spans.iter().map(|s| s.line).collect();
+                let mut again = vec![spans[0]];
+                spans_of(&got, &lines, &mut again);
+                assert_eq!(again, spans);
                 for (s, a) in spans.iter().zip(&attrs[1..]) {
                     assert_eq!(&got[s.start..s.end], &bytes(a)[..]);
                 }
@@ -1189,11 +1250,11 @@ pub mod tests {
                 prefix: Prefix::parse(&format!("10.0.{i}.0/24"), false).unwrap(),
                 iid: None,
             };
-            if !p.fits(&key.borrowed()) {
-                out.push(take(&mut p).unwrap());
-            }
             // Line numbers with gaps, as with comments in between.
-            p.push(2 * i + 3, &key.borrowed());
+            if !p.push_if_fits(2 * i + 3, &key.borrowed()) {
+                out.push(take(&mut p).unwrap());
+                p.push(2 * i + 3, &key.borrowed());
+            }
         }
         out.extend(take(&mut p));
         // 32-byte header (16 + 4 + "lisp0"), 20-byte nests: 48 per message.
@@ -1223,9 +1284,9 @@ pub mod tests {
             prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
             iid: None,
         };
-        assert!(p.fits(&key.borrowed()));
-        p.push(1, &key.borrowed());
-        assert!(!p.fits(&key.borrowed()));
+        assert!(p.push_if_fits(1, &key.borrowed()));
+        assert!(!p.push_if_fits(2, &key.borrowed()));
+        assert_eq!(p.spans().len(), 1);
     }
 
     #[test]
