@@ -5,13 +5,17 @@
 use crate::map_cache::MapCache;
 use crate::netlink;
 use crate::sys::errno;
+use crate::sys::genl::Writer;
 use crate::sys::netdev::{self, DeviceSetup, DropReason, NetDevice, SkBuff};
-use crate::sys::netlink::{Attrs, ExtAck};
+use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::percpu::Counters;
-use crate::sys::rtnl::{LinkDriver, LinkOps};
+use crate::sys::rcu::ReadGuard;
+use crate::sys::rtnl::{self, LinkDriver, LinkOps};
+use crate::sys::tunnel::{EncapRcv, GroCells, IpAddr, Socket, SocketRef, SocketSlot};
 use crate::uapi::{self, *};
+use crate::{decap, encap};
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
 
 /// `IFLA_ADDRESS` (linux/if_link.h).
@@ -71,14 +75,87 @@ impl Stat {
 /// Number of counter slots (indexed by attribute number).
 const STATS: usize = LISP_STAT_A_MAX as usize + 1;
 
+/// The device's configuration from `IFLA_INFO_DATA`. Port, local address and external mode are
+/// fixed at creation; the rest may change under RTNL while packets flow, hence the atomics.
+pub(crate) struct Config {
+    /// UDP port, host byte order.
+    pub(crate) port: u16,
+    /// Local RLOC (address, is IPv6), if set.
+    pub(crate) local: Option<([u8; 16], bool)>,
+    /// Flow-based mode.
+    pub(crate) external: bool,
+    /// Instance ID.
+    pub(crate) iid: AtomicU32,
+    /// Outer TTL, 0: inherit.
+    pub(crate) ttl: AtomicU8,
+    /// Outer TOS, `LISP_TOS_INHERIT`: inherit.
+    pub(crate) tos: AtomicU8,
+    /// UDP checksums on transmit.
+    pub(crate) udp_csum: AtomicBool,
+    /// N bit with a random nonce.
+    pub(crate) nonce: AtomicBool,
+}
+
+impl Config {
+    /// The defaults of `ip link add NAME type lisp`.
+    fn new() -> Self {
+        Self {
+            port: uapi::LISP_DATA_PORT,
+            local: None,
+            external: false,
+            iid: AtomicU32::new(0),
+            ttl: AtomicU8::new(0),
+            tos: AtomicU8::new(LISP_TOS_INHERIT),
+            udp_csum: AtomicBool::new(true),
+            nonce: AtomicBool::new(false),
+        }
+    }
+
+    /// Applies the changeable attributes of `data`.
+    fn apply(&self, data: &Attrs<'_>) {
+        if let Some(v) = data.get(IFLA_LISP_IID).and_then(Attr::get_u32) {
+            self.iid.store(v, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_TTL) {
+            self.ttl.store(a.get_u8(), Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_TOS) {
+            self.tos.store(a.get_u8(), Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_UDP_CSUM) {
+            self.udp_csum.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_NONCE) {
+            self.nonce.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Reads `IFLA_LISP_LOCAL`.
+fn local_of(data: &Attrs<'_>) -> Option<([u8; 16], bool)> {
+    let a = data.get(IFLA_LISP_LOCAL)?;
+    let d = a.data();
+    let mut addr = [0u8; 16];
+    addr.get_mut(..d.len())?.copy_from_slice(d);
+    Some((addr, d.len() == 16))
+}
+
+/// Reads `IFLA_LISP_PORT` (network byte order) in host order.
+fn port_of(data: &Attrs<'_>) -> Option<u16> {
+    let d = data.get(IFLA_LISP_PORT)?.data();
+    Some(u16::from_be_bytes([*d.first()?, *d.get(1)?]))
+}
+
 /// The private state of one lisp device.
 #[pin_data]
 pub(crate) struct Lisp {
     #[pin]
     map: MapCache,
     stats: Counters<STATS>,
-    default_iid: u32,
-    port: u16,
+    config: Config,
+    /// The UDP sockets while the device is up: IPv4, IPv6.
+    socks: [SocketSlot; 2],
+    gro: GroCells,
     /// Start (jiffies) of the current cache-miss rate-limit window, and misses sent in it.
     miss_window: AtomicU64,
     miss_sent: AtomicU32,
@@ -92,12 +169,12 @@ impl Lisp {
 
     /// The instance ID used when a request or packet names none.
     pub(crate) fn default_iid(&self) -> u32 {
-        self.default_iid
+        self.config.iid.load(Ordering::Relaxed)
     }
 
     /// The UDP port of the device.
     pub(crate) fn port(&self) -> u16 {
-        self.port
+        self.config.port
     }
 
     /// The value of a counter.
@@ -105,19 +182,42 @@ impl Lisp {
         self.stats.sum(s as usize)
     }
 
-    fn count(&self, s: Stat) {
+    /// Counts an event.
+    pub(crate) fn count(&self, s: Stat) {
         self.stats.inc(s as usize);
     }
 
+    /// The configuration.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The GRO cells received packets go through.
+    pub(crate) fn gro(&self) -> &GroCells {
+        &self.gro
+    }
+
+    /// The socket for locators of one family, while the device is up.
+    pub(crate) fn socket<'a>(&'a self, v6: bool, rcu: &'a ReadGuard) -> Option<SocketRef<'a>> {
+        self.socks[usize::from(v6)].get(rcu)
+    }
+
     /// Counts a dropped frame both in the device's "TX dropped" and under `reason`.
-    fn drop_tx(&self, dev: &NetDevice, skb: SkBuff, reason: Stat) {
+    pub(crate) fn drop_tx(&self, dev: &NetDevice, skb: SkBuff, reason: Stat) {
         self.count(reason);
         dev.tx_dropped_inc();
         skb.drop_reason(DropReason::NotSpecified);
     }
 
+    /// Counts a dropped received packet both in the device's "RX dropped" and under `reason`.
+    pub(crate) fn drop_rx(&self, dev: &NetDevice, skb: SkBuff, reason: Stat) {
+        self.count(reason);
+        dev.rx_dropped_inc();
+        skb.drop_reason(DropReason::NotSpecified);
+    }
+
     /// Tells the "events" group about a packet without a mapping, within the rate limit.
-    fn miss(&self, dev: &NetDevice, iid: u32, eid: &[u8]) {
+    pub(crate) fn miss(&self, dev: &NetDevice, iid: u32, eid: &[u8]) {
         let now = netdev::jiffies();
         let window = self.miss_window.load(Ordering::Relaxed);
         if now.wrapping_sub(window) >= netdev::secs_to_jiffies(1) {
@@ -143,20 +243,6 @@ fn ether_addr_error(addr: &[u8]) -> Option<&'static CStr> {
     }
 }
 
-/// `ETH_P_IP`, `ETH_P_IPV6`.
-const ETH_P_IP: u16 = 0x0800;
-const ETH_P_IPV6: u16 = 0x86dd;
-
-/// The inner destination address of an Ethernet frame carrying IPv4 or IPv6.
-fn inner_destination(frame: &[u8]) -> Option<&[u8]> {
-    let ethertype = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
-    match ethertype {
-        ETH_P_IP => frame.get(14 + 16..14 + 20),
-        ETH_P_IPV6 => frame.get(14 + 24..14 + 40),
-        _ => None,
-    }
-}
-
 impl LinkDriver for Lisp {
     const KIND: &'static CStr = c"lisp";
 
@@ -173,9 +259,17 @@ impl LinkDriver for Lisp {
         // The underlay sockets belong to the namespace the device was created in.
         dev.set_netns_immutable();
         dev.set_needed_headroom(uapi::LISP_MAX_OVERHEAD as u16);
+        dev.set_tunnel_features();
+        // A layer-3 tunnel: neighbours need no resolution (ARP would go nowhere), and routes
+        // through the device work without static neighbour entries.
+        dev.set_noarp();
     }
 
-    fn validate(tb: &Attrs<'_>, _data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
+    const MAXTYPE: u32 = IFLA_LISP_MAX as u32;
+
+    const INFO_SIZE: usize = 4 * 8 + 8 + 20;
+
+    fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
         if let Some(attr) = tb.get(IFLA_ADDRESS) {
             if let Some(msg) = ether_addr_error(attr.data()) {
                 extack.msg_attr(msg, attr);
@@ -186,48 +280,148 @@ impl LinkDriver for Lisp {
                 });
             }
         }
+        let bad = |extack: &mut ExtAck<'_>, msg, a| {
+            extack.msg_attr(msg, a);
+            Err(EINVAL)
+        };
+        if let Some(a) = data.get(IFLA_LISP_PORT) {
+            if port_of(data) == Some(0) {
+                return bad(extack, c"IFLA_LISP_PORT must not be 0", a);
+            }
+        }
+        if let Some(a) = data.get(IFLA_LISP_LOCAL) {
+            let d = a.data();
+            if d.len() != 4 && d.len() != 16 {
+                return bad(
+                    extack,
+                    c"IFLA_LISP_LOCAL must be 4 (IPv4) or 16 (IPv6) bytes",
+                    a,
+                );
+            }
+            if d.iter().all(|&b| b == 0) || d[0] == 0xff || (d.len() == 4 && d[0] >= 224) {
+                return bad(extack, c"IFLA_LISP_LOCAL must be a unicast address", a);
+            }
+        }
+        if let Some(a) = data.get(IFLA_LISP_IID) {
+            if a.get_u32().unwrap_or(u32::MAX) > LISP_IID_MAX {
+                return bad(extack, c"IFLA_LISP_IID exceeds 16777215 (24 bits)", a);
+            }
+        }
+        for (ty, msg) in [
+            (IFLA_LISP_EXTERNAL, c"IFLA_LISP_EXTERNAL must be 0 or 1"),
+            (IFLA_LISP_UDP_CSUM, c"IFLA_LISP_UDP_CSUM must be 0 or 1"),
+            (IFLA_LISP_NONCE, c"IFLA_LISP_NONCE must be 0 or 1"),
+        ] {
+            if let Some(a) = data.get(ty) {
+                if a.get_u8() > 1 {
+                    return bad(extack, msg, a);
+                }
+            }
+        }
         Ok(())
+    }
+
+    fn change_link(&self, _dev: &NetDevice, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
+        let c = &self.config;
+        let fixed = [
+            (IFLA_LISP_PORT, port_of(data).is_some_and(|p| p != c.port)),
+            (
+                IFLA_LISP_LOCAL,
+                data.get(IFLA_LISP_LOCAL).is_some() && local_of(data) != c.local,
+            ),
+            (
+                IFLA_LISP_EXTERNAL,
+                data.get(IFLA_LISP_EXTERNAL)
+                    .is_some_and(|a| (a.get_u8() != 0) != c.external),
+            ),
+        ];
+        for (ty, changed) in fixed {
+            if let (true, Some(a)) = (changed, data.get(ty)) {
+                extack.msg_attr(
+                    c"port, local address and external mode are fixed: delete and re-create the device",
+                    a,
+                );
+                return Err(errno::EOPNOTSUPP());
+            }
+        }
+        c.apply(data);
+        Ok(())
+    }
+
+    fn fill_info(&self, _dev: &NetDevice, w: &mut Writer<'_>) -> Result {
+        let c = &self.config;
+        w.put(IFLA_LISP_PORT, &c.port.to_be_bytes())?;
+        if let Some((addr, v6)) = &c.local {
+            w.put(IFLA_LISP_LOCAL, if *v6 { &addr[..] } else { &addr[..4] })?;
+        }
+        w.put_u32(IFLA_LISP_IID, c.iid.load(Ordering::Relaxed))?;
+        w.put_u8(IFLA_LISP_TTL, c.ttl.load(Ordering::Relaxed))?;
+        w.put_u8(IFLA_LISP_TOS, c.tos.load(Ordering::Relaxed))?;
+        w.put_u8(IFLA_LISP_EXTERNAL, c.external.into())?;
+        w.put_u8(
+            IFLA_LISP_UDP_CSUM,
+            c.udp_csum.load(Ordering::Relaxed).into(),
+        )?;
+        w.put_u8(IFLA_LISP_NONCE, c.nonce.load(Ordering::Relaxed).into())
+    }
+
+    fn open(&self, dev: &NetDevice) -> Result {
+        let net = dev.net().ok_or(EINVAL)?;
+        let c = &self.config;
+        let local = c.local.map(|(addr, v6)| IpAddr { addr, v6 });
+        self.gro.init(dev)?;
+        for v6 in [false, true] {
+            if local.is_some_and(|l| l.v6 != v6) {
+                continue;
+            }
+            // SAFETY: `self` outlives the socket: `stop` (and `ndo_uninit`, via `stop` on
+            // close) releases it before the device's private state is dropped.
+            match unsafe { Socket::open(net, v6, local.as_ref(), c.port, self) } {
+                Ok(sock) => self.socks[usize::from(v6)].publish(sock),
+                // No IPv6 in this kernel or namespace: IPv4 alone will do.
+                Err(e) if v6 && local.is_none() && e == errno::EAFNOSUPPORT() => {}
+                Err(e) => {
+                    self.stop(dev);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stop(&self, _dev: &NetDevice) {
+        for s in &self.socks {
+            s.release();
+        }
+        self.gro.destroy();
     }
 
     fn new_link(
         _dev: &NetDevice,
-        _data: &Attrs<'_>,
+        data: &Attrs<'_>,
         _extack: &mut ExtAck<'_>,
     ) -> Result<impl PinInit<Self, Error>> {
         let stats = Counters::new()?;
+        let mut config = Config::new();
+        config.port = port_of(data).unwrap_or(uapi::LISP_DATA_PORT);
+        config.local = local_of(data);
+        config.external = data
+            .get(IFLA_LISP_EXTERNAL)
+            .is_some_and(|a| a.get_u8() != 0);
+        config.apply(data);
         Ok(try_pin_init!(Self {
             map <- MapCache::new(),
             stats,
-            default_iid: 0,
-            port: uapi::LISP_DATA_PORT,
+            config,
+            socks: [SocketSlot::new(), SocketSlot::new()],
+            gro: GroCells::new(),
             miss_window: AtomicU64::new(0),
             miss_sent: AtomicU32::new(0),
         }? Error))
     }
 
     fn start_xmit(&self, dev: &NetDevice, skb: SkBuff) {
-        let Some(eid) = inner_destination(skb.linear()) else {
-            return self.drop_tx(dev, skb, Stat::TxBadProtocol);
-        };
-        let mut copy = [0u8; 16];
-        let eid = &mut copy[..eid.len()];
-        eid.copy_from_slice(skb_dst(&skb, eid.len()));
-        let iid = self.default_iid;
-        let verdict = self.map.lookup(iid, eid, |_, e| {
-            if e.rlocs.is_empty() {
-                (Stat::TxNegative, e.action == LISP_ACTION_NOTIFY)
-            } else if e.select(0).is_none() {
-                (Stat::TxNegative, false)
-            } else {
-                // Encapsulation is not implemented yet.
-                (Stat::TxErrors, false)
-            }
-        });
-        let (reason, notify) = verdict.unwrap_or((Stat::TxNoMapping, true));
-        if notify {
-            self.miss(dev, iid, eid);
-        }
-        self.drop_tx(dev, skb, reason);
+        encap::xmit(self, dev, skb);
     }
 
     fn periodic(&self, dev: &NetDevice) -> u32 {
@@ -238,9 +432,11 @@ impl LinkDriver for Lisp {
     }
 }
 
-/// The inner destination of `skb`'s frame (its length was checked by `inner_destination`).
-fn skb_dst(skb: &SkBuff, len: usize) -> &[u8] {
-    let frame = skb.linear();
-    let start = if len == 4 { 14 + 16 } else { 14 + 24 };
-    frame.get(start..start + len).unwrap_or(&[])
+impl EncapRcv for Lisp {
+    fn encap_rcv(&self, skb: SkBuff) {
+        // SAFETY: The socket's user data is a `Lisp` inside its device (`open` passes `self`,
+        // and `Lisp` values are only made by `new_link`, in a device's private area).
+        let dev = unsafe { rtnl::device_of(self) };
+        decap::rcv(self, dev, skb);
+    }
 }

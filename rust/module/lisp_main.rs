@@ -8,7 +8,9 @@
 
 use kernel::prelude::*;
 
+mod decap;
 mod device;
+mod encap;
 mod map_cache;
 mod netlink;
 mod sys;

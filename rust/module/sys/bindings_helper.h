@@ -7,6 +7,9 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
+#include <net/gro_cells.h>
+#include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>
+#include <net/udp_tunnel.h>
 
 #include "glue.h"

@@ -169,6 +169,19 @@ pub(crate) struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Appends to a netlink message being built by the core (e.g. rtnetlink's `fill_info`).
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a message buffer that may be appended to for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(skb: *mut bindings::sk_buff) -> Writer<'a> {
+        // INVARIANT: From the function's safety requirements.
+        Writer {
+            skb,
+            _p: PhantomData,
+        }
+    }
+
     /// Appends an attribute with the payload `data`; `EMSGSIZE` when the buffer is full.
     pub(crate) fn put(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;

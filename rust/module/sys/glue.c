@@ -7,7 +7,11 @@
 #include <linux/netdevice.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
+#include <net/dst.h>
 #include <net/genetlink.h>
+#include <net/inet_ecn.h>
+#include <net/ip_tunnels.h>
+#include <net/udp_tunnel.h>
 #include <net/rtnetlink.h>
 
 #include "glue.h"
@@ -19,6 +23,8 @@ void lisp_netdev_set_netns_immutable(struct net_device *dev) { dev->netns_immuta
 void lisp_netdev_set_tstats(struct net_device *dev) { dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS; }
 void lisp_netdev_set_no_queue(struct net_device *dev) { dev->priv_flags |= IFF_NO_QUEUE; }
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
+void lisp_dev_core_stats_rx_dropped_inc(struct net_device *dev) { dev_core_stats_rx_dropped_inc(dev); }
+netdev_features_t lisp_tunnel_features(void) { return NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | NETIF_F_FRAGLIST | NETIF_F_GSO_SOFTWARE; }
 void lisp_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason) { kfree_skb_reason(skb, reason); }
 
 struct net *lisp_genl_info_net(const struct genl_info *info) { return genl_info_net(info); }
@@ -52,6 +58,29 @@ bool lisp_cpu_possible(int cpu) { return cpu_possible(cpu); }
 unsigned int lisp_nr_cpu_ids(void) { return nr_cpu_ids; }
 struct net_device *lisp_netdev_from_priv(void *priv) { return priv - ALIGN(sizeof(struct net_device), NETDEV_ALIGN); }
 
+__be16 lisp_udp_flow_src_port(struct net *net, struct sk_buff *skb) { return udp_flow_src_port(net, skb, 0, 0, true); }
+int lisp_udp_tunnel_handle_offloads(struct sk_buff *skb, bool udp_csum) { return udp_tunnel_handle_offloads(skb, udp_csum); }
+void lisp_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol) { skb_set_inner_protocol(skb, protocol); }
+int lisp_skb_cow_head(struct sk_buff *skb, unsigned int headroom) { return skb_cow_head(skb, headroom); }
+int lisp_skb_network_offset(const struct sk_buff *skb) { return skb_network_offset(skb); }
+u8 lisp_ip_tunnel_ecn_encap(u8 tos, const struct sk_buff *skb) { return ip_tunnel_ecn_encap(tos, ip_hdr(skb), skb); }
+unsigned int lisp_dst_headroom(const struct dst_entry *dst) { return LL_RESERVED_SPACE(dst->dev) + dst->header_len; }
+struct dst_entry *lisp_rt_dst(struct rtable *rt) { return &rt->dst; }
+bool lisp_pskb_may_pull(struct sk_buff *skb, unsigned int len) { return pskb_may_pull(skb, len); }
+void *lisp_sk_user_data(struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
+int lisp_ip_ecn_decapsulate(void *outer, struct sk_buff *skb) { return IP_ECN_decapsulate(outer, skb); }
+int lisp_ip6_ecn_decapsulate(void *outer, struct sk_buff *skb) { return IP6_ECN_decapsulate(outer, skb); }
+unsigned char *lisp_skb_network_header(const struct sk_buff *skb) { return skb_network_header(skb); }
+void lisp_skb_reset_mac_header(struct sk_buff *skb) { skb_reset_mac_header(skb); }
+void lisp_skb_reset_network_header(struct sk_buff *skb) { skb_reset_network_header(skb); }
+void lisp_skb_set_pkt_type_host(struct sk_buff *skb) { skb->pkt_type = PACKET_HOST; }
+void lisp_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len) { dev_sw_netstats_rx_add(dev, len); }
+struct sock *lisp_socket_sk(struct socket *sock) { return sock->sk; }
+bool lisp_is_err(const void *ptr) { return IS_ERR(ptr); }
+u32 lisp_skb_get_hash(struct sk_buff *skb) { return skb_get_hash(skb); }
+__be16 lisp_skb_protocol(const struct sk_buff *skb) { return skb->protocol; }
+void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol) { skb->protocol = protocol; }
+
 #define SIZE(type) { "sizeof(struct " #type ")", sizeof(struct type) }
 #define OFFSET(type, member) { #type "." #member, offsetof(struct type, member) }
 
@@ -68,6 +97,9 @@ const struct lisp_layout lisp_layout_table[] = {
 	OFFSET(net_device, ifindex),
 	OFFSET(net_device, name),
 	OFFSET(net_device, needed_headroom),
+	OFFSET(net_device, flags),
+	OFFSET(net_device, features),
+	OFFSET(net_device, hw_features),
 	SIZE(net_device_ops),
 	OFFSET(net_device_ops, ndo_start_xmit),
 	OFFSET(net_device_ops, ndo_set_mac_address),

@@ -12,6 +12,11 @@
 
 #include "uapi_generated.h"
 
+struct dst_entry;
+struct rtable;
+struct sock;
+struct socket;
+
 void *lisp_netdev_priv(const struct net_device *dev);
 void lisp_eth_hw_addr_random(struct net_device *dev);
 void lisp_netdev_set_lltx(struct net_device *dev);
@@ -19,10 +24,13 @@ void lisp_netdev_set_netns_immutable(struct net_device *dev);
 void lisp_netdev_set_tstats(struct net_device *dev);
 void lisp_netdev_set_no_queue(struct net_device *dev);
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev);
+void lisp_dev_core_stats_rx_dropped_inc(struct net_device *dev);
+netdev_features_t lisp_tunnel_features(void);
 void lisp_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 
 /* Generic netlink. */
 extern struct genl_family lisp_genl_family;
+extern const struct nla_policy lisp_rtnl_policy[];
 struct net *lisp_genl_info_net(const struct genl_info *info);
 struct sk_buff *lisp_genlmsg_new_default(gfp_t flags);
 void lisp_genlmsg_end(struct sk_buff *skb, void *hdr);
@@ -53,6 +61,30 @@ void lisp_percpu_inc(u64 __percpu *counters, unsigned int idx);
 u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu);
 bool lisp_cpu_possible(int cpu);
 unsigned int lisp_nr_cpu_ids(void);
+
+/* UDP tunnel data path. */
+__be16 lisp_udp_flow_src_port(struct net *net, struct sk_buff *skb);
+int lisp_udp_tunnel_handle_offloads(struct sk_buff *skb, bool udp_csum);
+void lisp_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
+int lisp_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
+int lisp_skb_network_offset(const struct sk_buff *skb);
+u8 lisp_ip_tunnel_ecn_encap(u8 tos, const struct sk_buff *skb);
+unsigned int lisp_dst_headroom(const struct dst_entry *dst);
+struct dst_entry *lisp_rt_dst(struct rtable *rt);
+bool lisp_pskb_may_pull(struct sk_buff *skb, unsigned int len);
+void *lisp_sk_user_data(struct sock *sk);
+int lisp_ip_ecn_decapsulate(void *outer, struct sk_buff *skb);
+int lisp_ip6_ecn_decapsulate(void *outer, struct sk_buff *skb);
+unsigned char *lisp_skb_network_header(const struct sk_buff *skb);
+void lisp_skb_reset_mac_header(struct sk_buff *skb);
+void lisp_skb_reset_network_header(struct sk_buff *skb);
+void lisp_skb_set_pkt_type_host(struct sk_buff *skb);
+void lisp_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
+struct sock *lisp_socket_sk(struct socket *sock);
+bool lisp_is_err(const void *ptr);
+u32 lisp_skb_get_hash(struct sk_buff *skb);
+__be16 lisp_skb_protocol(const struct sk_buff *skb);
+void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol);
 
 /* Handlers of the generic netlink family, in Rust (netlink.rs). */
 int lisp_nl_map_add_doit(struct sk_buff *skb, struct genl_info *info);

@@ -37,5 +37,6 @@ pub(crate) mod netlink;
 pub(crate) mod percpu;
 pub(crate) mod rcu;
 pub(crate) mod rtnl;
+pub(crate) mod tunnel;
 
 pub(crate) use layout::check as check_layout;

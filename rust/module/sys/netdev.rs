@@ -51,6 +51,12 @@ impl NetDevice {
         unsafe { bindings::lisp_dev_core_stats_tx_dropped_inc(self.as_raw()) }
     }
 
+    /// Counts a receive drop in the device's core statistics ("RX dropped").
+    pub(crate) fn rx_dropped_inc(&self) {
+        // SAFETY: The device is valid (type invariant); the counter is per-CPU and lock-free.
+        unsafe { bindings::lisp_dev_core_stats_rx_dropped_inc(self.as_raw()) }
+    }
+
     /// The device's private area, where the driver keeps its state.
     pub(crate) fn priv_ptr(&self) -> *mut u8 {
         // SAFETY: The device is valid (type invariant).
@@ -90,10 +96,25 @@ impl DeviceSetup {
         dev.max_mtu = max;
     }
 
+    /// Marks the device as one that needs no neighbour resolution (`IFF_NOARP`).
+    pub(crate) fn set_noarp(&mut self) {
+        self.raw().flags |= bindings::net_device_flags_IFF_NOARP;
+    }
+
     /// Marks the device as one that cannot change network namespace.
     pub(crate) fn set_netns_immutable(&mut self) {
         // SAFETY: The device is exclusively ours during setup (type invariant).
         unsafe { bindings::lisp_netdev_set_netns_immutable(self.0.as_ptr()) }
+    }
+
+    /// Advertises the offloads a UDP tunnel can keep (scatter-gather, checksums, GSO), so that
+    /// large packets reach the device unsegmented and leave as UDP-tunnel GSO packets.
+    pub(crate) fn set_tunnel_features(&mut self) {
+        // SAFETY: Plain read of a constant.
+        let f = unsafe { bindings::lisp_tunnel_features() };
+        let dev = self.raw();
+        dev.features |= f;
+        dev.hw_features |= f;
     }
 
     /// Reserves `len` bytes of headroom in front of the frames handed to the device.
@@ -264,4 +285,71 @@ impl SkBuff {
             core::slice::from_raw_parts((*skb).data, len as usize)
         }
     }
+}
+
+impl SkBuff {
+    /// Gives up ownership of the buffer.
+    pub(crate) fn into_raw(self) -> NonNull<bindings::sk_buff> {
+        let p = self.0;
+        core::mem::forget(self);
+        p
+    }
+
+    /// Makes the first `len` bytes linear; `false` if the buffer is shorter.
+    pub(crate) fn may_pull(&mut self, len: usize) -> bool {
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        // SAFETY: We own the buffer (type invariant).
+        unsafe { bindings::lisp_pskb_may_pull(self.0.as_ptr(), len) }
+    }
+
+    /// Removes `len` bytes from the front (`skb_pull`) and makes the network header start there.
+    pub(crate) fn pull_to_network(&mut self, len: usize) -> bool {
+        if !self.may_pull(len) {
+            return false;
+        }
+        // SAFETY: We own the buffer, which has at least `len` linear bytes (just checked).
+        unsafe {
+            bindings::skb_pull(self.0.as_ptr(), len as u32);
+            bindings::lisp_skb_reset_network_header(self.0.as_ptr());
+        }
+        true
+    }
+
+    /// The first `len` bytes from `skb->data`, made writable (unshared); `None` if too short.
+    pub(crate) fn writable_network(&mut self, len: usize) -> Option<&mut [u8]> {
+        let l = u32::try_from(len).ok()?;
+        // SAFETY: We own the buffer (type invariant).
+        if unsafe { bindings::skb_ensure_writable(self.0.as_ptr(), l) } != 0 {
+            return None;
+        }
+        // SAFETY: `skb_ensure_writable` made `len` bytes from `data` linear and private to us.
+        Some(unsafe { core::slice::from_raw_parts_mut((*self.0.as_ptr()).data, len) })
+    }
+
+    /// `skb->protocol`, in host byte order.
+    pub(crate) fn protocol(&self) -> u16 {
+        // SAFETY: We own the buffer (type invariant).
+        u16::from_be(unsafe { bindings::lisp_skb_protocol(self.0.as_ptr()) })
+    }
+
+    /// The TTL or hop limit of the outer IP header (the network header on receive).
+    pub(crate) fn outer_ttl(&self, v6: bool) -> Option<u8> {
+        // SAFETY: On receive the IP layer has pulled and validated the outer header, which the
+        // network header points to; TTL/hop limit lie within its first 20 bytes.
+        Some(unsafe {
+            *bindings::lisp_skb_network_header(self.0.as_ptr()).add(if v6 { 7 } else { 8 })
+        })
+    }
+
+    /// The flow hash of the packet (computed once, then cached in the buffer).
+    pub(crate) fn hash(&mut self) -> u32 {
+        // SAFETY: We own the buffer (type invariant).
+        unsafe { bindings::lisp_skb_get_hash(self.0.as_ptr()) }
+    }
+}
+
+/// A random 32-bit number (for nonces).
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: Plain FFI call.
+    unsafe { bindings::get_random_u32() }
 }

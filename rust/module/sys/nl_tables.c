@@ -68,3 +68,15 @@ struct genl_family lisp_genl_family = {
 	.n_mcgrps = ARRAY_SIZE(lisp_genl_mcgrps),
 	.module = THIS_MODULE,
 };
+
+/* IFLA_INFO_DATA of kind "lisp" (rtnetlink). */
+const struct nla_policy lisp_rtnl_policy[IFLA_LISP_MAX + 1] = {
+	[IFLA_LISP_PORT] = { .type = NLA_BE16 },
+	[IFLA_LISP_LOCAL] = { .type = NLA_BINARY, .len = 16 },
+	[IFLA_LISP_IID] = { .type = NLA_U32 },
+	[IFLA_LISP_TTL] = { .type = NLA_U8 },
+	[IFLA_LISP_TOS] = { .type = NLA_U8 },
+	[IFLA_LISP_EXTERNAL] = { .type = NLA_U8 },
+	[IFLA_LISP_UDP_CSUM] = { .type = NLA_U8 },
+	[IFLA_LISP_NONCE] = { .type = NLA_U8 },
+};

@@ -11,6 +11,7 @@
 //! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h).
 
 use super::bindings;
+use super::genl::Writer;
 use super::netdev::{DeviceSetup, NetDevice, SkBuff};
 use super::netlink::{Attrs, ExtAck};
 use core::cell::UnsafeCell;
@@ -40,6 +41,21 @@ pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
 
     /// Checks the request's attributes (`tb`: `IFLA_*`, `data`: `IFLA_INFO_DATA`).
     fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result;
+
+    /// Applies a change request (`ip link set ... type KIND ...`), under RTNL.
+    fn change_link(&self, dev: &NetDevice, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result;
+
+    /// Writes the device's `IFLA_INFO_DATA` attributes.
+    fn fill_info(&self, dev: &NetDevice, w: &mut Writer<'_>) -> Result;
+
+    /// Upper bound of what [`LinkDriver::fill_info`] writes, in bytes.
+    const INFO_SIZE: usize;
+
+    /// The device goes up.
+    fn open(&self, dev: &NetDevice) -> Result;
+
+    /// The device goes down.
+    fn stop(&self, dev: &NetDevice);
 
     /// Returns the initialiser of a new device's private state.
     fn new_link(
@@ -91,6 +107,12 @@ impl<T: LinkDriver> LinkOps<T> {
         ops.setup = Some(setup_callback::<T>);
         ops.validate = Some(validate_callback::<T>);
         ops.newlink = Some(newlink_callback::<T>);
+        ops.changelink = Some(changelink_callback::<T>);
+        ops.get_size = Some(get_size_callback::<T>);
+        ops.fill_info = Some(fill_info_callback::<T>);
+        if T::MAXTYPE > 0 {
+            ops.policy = core::ptr::addr_of!(bindings::lisp_rtnl_policy).cast();
+        }
         Self {
             ops: UnsafeCell::new(ops),
             _p: PhantomData,
@@ -113,6 +135,22 @@ pub(crate) fn downcast<T: LinkDriver>(dev: &NetDevice) -> Option<&T> {
     // initialised a `T` in the private area; it is dropped only when the device is freed, which
     // the caller's reference to the device (RCU or counted) prevents.
     Some(unsafe { driver::<T>(dev) })
+}
+
+/// The device whose private state `this` is.
+///
+/// # Safety
+///
+/// `this` must be the private state of a device of kind `T`, i.e. have been initialised by
+/// `newlink_callback` (not a `T` made elsewhere).
+pub(crate) unsafe fn device_of<T: LinkDriver>(this: &T) -> &NetDevice {
+    // CAST: `this` is the `inner` field of the `Private<T>` at the start of the private area.
+    let private = core::ptr::from_ref(this)
+        .cast::<u8>()
+        .wrapping_sub(core::mem::offset_of!(Private<T>, inner));
+    // SAFETY: By the function's safety requirements `private` is a device's private area, and the
+    // device outlives its private state.
+    unsafe { NetDevice::from_raw(bindings::lisp_netdev_from_priv(private.cast_mut().cast())) }
 }
 
 /// The registration of a device kind with rtnetlink.
@@ -152,6 +190,8 @@ impl<T: LinkDriver> Adapter<T> {
         let mut ops: bindings::net_device_ops = unsafe { core::mem::zeroed() };
         ops.ndo_start_xmit = Some(start_xmit_callback::<T>);
         ops.ndo_uninit = Some(uninit_callback::<T>);
+        ops.ndo_open = Some(open_callback::<T>);
+        ops.ndo_stop = Some(stop_callback::<T>);
         ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
         ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
         ops
@@ -355,4 +395,82 @@ unsafe extern "C" fn start_xmit_callback<T: LinkDriver>(
         unsafe { driver::<T>(ndev) }.start_xmit(ndev, skb);
     }
     bindings::netdev_tx_NETDEV_TX_OK
+}
+
+/// `rtnl_link_ops::changelink`.
+///
+/// # Safety
+///
+/// Called by rtnetlink only, under RTNL, with a registered device of kind `T`.
+unsafe extern "C" fn changelink_callback<T: LinkDriver>(
+    dev: *mut bindings::net_device,
+    _tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
+) -> c_int {
+    // SAFETY: rtnetlink passes a registered device of our kind, `data` parsed up to our
+    // `maxtype` (or null) and its extack, valid for the call.
+    let (ndev, data, mut extack) = unsafe {
+        (
+            NetDevice::from_raw(dev),
+            Attrs::from_raw(data, T::MAXTYPE),
+            ExtAck::from_raw(extack),
+        )
+    };
+    // SAFETY: A registered device of kind `T` has its private state initialised.
+    let this = unsafe { driver::<T>(ndev) };
+    from_result(|| this.change_link(ndev, &data, &mut extack).map(|()| 0))
+}
+
+/// `rtnl_link_ops::get_size`.
+///
+/// # Safety
+///
+/// Called by rtnetlink only.
+unsafe extern "C" fn get_size_callback<T: LinkDriver>(_dev: *const bindings::net_device) -> usize {
+    T::INFO_SIZE
+}
+
+/// `rtnl_link_ops::fill_info`.
+///
+/// # Safety
+///
+/// Called by rtnetlink only, with a message being built and a registered device of kind `T`.
+unsafe extern "C" fn fill_info_callback<T: LinkDriver>(
+    skb: *mut bindings::sk_buff,
+    dev: *const bindings::net_device,
+) -> c_int {
+    // SAFETY: rtnetlink passes a registered device of our kind, alive for the call.
+    let ndev = unsafe { NetDevice::from_raw(dev.cast_mut()) };
+    // SAFETY: `skb` is the message rtnetlink is building, ours to append to during the call.
+    let mut w = unsafe { Writer::from_raw(skb) };
+    // SAFETY: A registered device of kind `T` has its private state initialised.
+    let this = unsafe { driver::<T>(ndev) };
+    from_result(|| this.fill_info(ndev, &mut w).map(|()| 0))
+}
+
+/// `ndo_open`.
+///
+/// # Safety
+///
+/// Called by the core only, under RTNL, with a registered device of kind `T`.
+unsafe extern "C" fn open_callback<T: LinkDriver>(dev: *mut bindings::net_device) -> c_int {
+    // SAFETY: The core passes a registered device of our kind.
+    let ndev = unsafe { NetDevice::from_raw(dev) };
+    // SAFETY: A registered device of kind `T` has its private state initialised.
+    let this = unsafe { driver::<T>(ndev) };
+    from_result(|| this.open(ndev).map(|()| 0))
+}
+
+/// `ndo_stop`.
+///
+/// # Safety
+///
+/// Called by the core only, under RTNL, with a registered device of kind `T`.
+unsafe extern "C" fn stop_callback<T: LinkDriver>(dev: *mut bindings::net_device) -> c_int {
+    // SAFETY: The core passes a registered device of our kind.
+    let ndev = unsafe { NetDevice::from_raw(dev) };
+    // SAFETY: A registered device of kind `T` has its private state initialised.
+    unsafe { driver::<T>(ndev) }.stop(ndev);
+    0
 }

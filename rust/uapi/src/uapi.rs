@@ -175,3 +175,31 @@ pub const LISP_IID_MAX: u32 = (1 << 24) - 1;
 pub const LISP_PRIORITY_UNUSABLE: u8 = 255;
 /// Largest RLOC weight.
 pub const LISP_WEIGHT_MAX: u8 = 100;
+
+// ---- rtnetlink: IFLA_INFO_DATA of kind "lisp" -------------------------------------------------
+//
+// `ip link add NAME type lisp` without data gives: port 4341, no local address (the route
+// decides the source), instance ID 0, TTL and TOS inherited from the inner packet, UDP checksums
+// on, no nonce, map-cache mode. Port, local address and external mode are fixed at creation;
+// the others may change (`changelink`).
+
+/// u16, network byte order (as IFLA_VXLAN_PORT): the UDP port to send to and listen on.
+pub const IFLA_LISP_PORT: u16 = 1;
+/// binary, 4 or 16 bytes: the local RLOC, source of encapsulated packets and bound address.
+pub const IFLA_LISP_LOCAL: u16 = 2;
+/// u32: the instance ID of the device (sent with I=1; received packets must carry it).
+pub const IFLA_LISP_IID: u16 = 3;
+/// u8: outer TTL/hop limit; 0 inherits the inner packet's.
+pub const IFLA_LISP_TTL: u16 = 4;
+/// u8: outer TOS/traffic class; 1 inherits the inner packet's DSCP (ECN is always RFC 6040).
+pub const IFLA_LISP_TOS: u16 = 5;
+/// u8, 0 or 1: external (flow-based) mode: RLOC and IID come from tunnel metadata.
+pub const IFLA_LISP_EXTERNAL: u16 = 6;
+/// u8, 0 or 1: compute UDP checksums on transmit (default 1).
+pub const IFLA_LISP_UDP_CSUM: u16 = 7;
+/// u8, 0 or 1: set the N bit with a random nonce in every packet (default 0).
+pub const IFLA_LISP_NONCE: u16 = 8;
+/// Highest IFLA_LISP_* attribute.
+pub const IFLA_LISP_MAX: u16 = IFLA_LISP_NONCE;
+/// IFLA_LISP_TOS value meaning "inherit".
+pub const LISP_TOS_INHERIT: u8 = 1;

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Receive: a LISP packet on the device's UDP socket becomes an Ethernet frame on the device,
+//! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
+
+use crate::device::{Lisp, Stat};
+use crate::proto::header::{LispHeader, LISP_HEADER_LEN};
+use crate::sys::netdev::{NetDevice, SkBuff};
+use crate::sys::tunnel::{self, RxError, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
+use crate::uapi::LISP_DECAP_MAC;
+
+/// Copies the outer TTL into the inner header when it is smaller (RFC 9300 section 5.3), fixing
+/// the IPv4 header checksum.
+fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
+    match inner.first().map(|b| b >> 4) {
+        Some(4) if inner.len() >= 20 && outer_ttl < inner[8] => {
+            let old = u16::from_be_bytes([inner[8], inner[9]]);
+            inner[8] = outer_ttl;
+            let new = u16::from_be_bytes([inner[8], inner[9]]);
+            // RFC 1624 incremental update: HC' = ~(~HC + ~m + m').
+            let sum = u32::from(!u16::from_be_bytes([inner[10], inner[11]]))
+                + u32::from(!old)
+                + u32::from(new);
+            let folded = (sum & 0xffff) + (sum >> 16);
+            let folded = (folded & 0xffff) + (folded >> 16);
+            let csum = !(folded as u16);
+            inner[10..12].copy_from_slice(&csum.to_be_bytes());
+        }
+        Some(6) if inner.len() >= 40 && outer_ttl < inner[7] => inner[7] = outer_ttl,
+        _ => {}
+    }
+}
+
+/// Handles a packet received on `dev`'s socket; `skb->data` is at its UDP header.
+pub(crate) fn rcv(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
+    const HLEN: usize = UDP_HLEN + LISP_HEADER_LEN;
+    let outer_v6 = skb.protocol() == ETH_P_IPV6;
+    let outer_ttl = skb.outer_ttl(outer_v6);
+    if !skb.may_pull(HLEN + 1) {
+        return lisp.drop_rx(dev, skb, Stat::RxBadHeader);
+    }
+    let data = skb.linear();
+    let Ok(hdr) = LispHeader::decode(&data[UDP_HLEN..HLEN]) else {
+        return lisp.drop_rx(dev, skb, Stat::RxBadHeader);
+    };
+    // N, L, E and V are accepted and ignored; only the instance ID decides.
+    let iid = if hdr.iid_present { hdr.instance_id } else { 0 };
+    if iid != lisp.default_iid() {
+        return lisp.drop_rx(dev, skb, Stat::RxBadIid);
+    }
+    let proto = match data[HLEN] >> 4 {
+        4 => ETH_P_IP,
+        6 => ETH_P_IPV6,
+        _ => return lisp.drop_rx(dev, skb, Stat::RxBadVersion),
+    };
+    match tunnel::decap(skb, dev, HLEN, proto, outer_v6, &LISP_DECAP_MAC) {
+        Ok(mut p) => {
+            let len = if proto == ETH_P_IPV6 { 40 } else { 20 };
+            if let (Some(ttl), Some(inner)) = (outer_ttl, p.inner_mut(len)) {
+                inherit_ttl(inner, ttl);
+            }
+            p.deliver(lisp.gro(), dev);
+            lisp.count(Stat::RxPackets);
+        }
+        Err(RxError::Truncated | RxError::Ecn) => {
+            lisp.count(Stat::RxBadHeader);
+            dev.rx_dropped_inc();
+        }
+    }
+}

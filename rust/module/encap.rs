@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Transmit: an Ethernet frame from the stack or a bridge becomes a LISP packet to the RLOC
+//! the map-cache chooses for its inner destination (RFC 9300 section 5).
+
+use crate::device::{Lisp, Stat};
+use crate::map_cache::Entry;
+use crate::proto::header::LispHeader;
+use crate::sys::netdev::{self, NetDevice, SkBuff};
+use crate::sys::rcu::ReadGuard;
+use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_P_IP, ETH_P_IPV6};
+use crate::uapi::*;
+use core::sync::atomic::Ordering;
+
+/// Ethernet header length.
+const ETH_HLEN: usize = 14;
+
+/// What the transmit path needs from the inner IP header.
+struct Inner {
+    /// `ETH_P_IP` or `ETH_P_IPV6`.
+    proto: u16,
+    /// Destination address (the EID), 4 or 16 bytes used.
+    dst: [u8; 16],
+    /// DSCP and ECN (IPv4 TOS, IPv6 traffic class).
+    dsfield: u8,
+    /// TTL or hop limit.
+    ttl: u8,
+}
+
+impl Inner {
+    fn dst(&self) -> &[u8] {
+        if self.proto == ETH_P_IPV6 {
+            &self.dst
+        } else {
+            &self.dst[..4]
+        }
+    }
+}
+
+/// Parses the IP header after the Ethernet header of `frame`; `None` for anything else
+/// (ARP, VLAN tags, truncated headers).
+fn parse(frame: &[u8]) -> Option<Inner> {
+    let proto = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    let ip = frame.get(ETH_HLEN..)?;
+    let mut dst = [0u8; 16];
+    match proto {
+        ETH_P_IP if ip.len() >= 20 && ip[0] >> 4 == 4 => {
+            dst[..4].copy_from_slice(&ip[16..20]);
+            Some(Inner {
+                proto,
+                dst,
+                dsfield: ip[1],
+                ttl: ip[8],
+            })
+        }
+        ETH_P_IPV6 if ip.len() >= 40 && ip[0] >> 4 == 6 => {
+            dst.copy_from_slice(&ip[24..40]);
+            Some(Inner {
+                proto,
+                dst,
+                dsfield: (ip[0] << 4) | (ip[1] >> 4),
+                ttl: ip[7],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What the map-cache says about a destination.
+enum Verdict {
+    /// Send to this RLOC.
+    Send(IpAddr),
+    /// Negative entry or no usable RLOC: drop, and notify if asked to.
+    Negative { notify: bool },
+    /// No entry at all.
+    NoMapping,
+}
+
+fn verdict(e: &Entry, hash: u32) -> Verdict {
+    match e.select(hash).and_then(|i| e.rlocs.get(i)) {
+        Some(r) => Verdict::Send(IpAddr {
+            addr: r.addr,
+            v6: r.v6,
+        }),
+        None => Verdict::Negative {
+            notify: e.rlocs.is_empty() && e.action == LISP_ACTION_NOTIFY,
+        },
+    }
+}
+
+/// Transmits `skb` on `dev`, whose state is `lisp`.
+pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
+    // Enough of the frame linear to read the inner header.
+    if !skb.may_pull(ETH_HLEN + 40) && !skb.may_pull(ETH_HLEN + 20) {
+        return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
+    }
+    let Some(inner) = parse(skb.linear()) else {
+        return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
+    };
+    let iid = lisp.default_iid();
+    let hash = skb.hash();
+    let v = lisp
+        .map()
+        .lookup(iid, inner.dst(), |_, e| verdict(e, hash))
+        .unwrap_or(Verdict::NoMapping);
+    let dst = match v {
+        Verdict::Send(dst) => dst,
+        Verdict::NoMapping => {
+            lisp.miss(dev, iid, inner.dst());
+            return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
+        }
+        Verdict::Negative { notify } => {
+            // "forward natively" needs the stack's route to bypass this device; until then it
+            // is counted as a negative drop like the others.
+            if notify {
+                lisp.miss(dev, iid, inner.dst());
+            }
+            return lisp.drop_tx(dev, skb, Stat::TxNegative);
+        }
+    };
+    let c = lisp.config();
+    let ttl = match c.ttl.load(Ordering::Relaxed) {
+        0 => inner.ttl,
+        t => t,
+    };
+    let tos = match c.tos.load(Ordering::Relaxed) {
+        LISP_TOS_INHERIT => inner.dsfield & !0x3,
+        t => t,
+    };
+    let nonce = c.nonce.load(Ordering::Relaxed);
+    let header = LispHeader {
+        nonce_present: nonce,
+        nonce: if nonce { netdev::random_u32() } else { 0 },
+        iid_present: true,
+        instance_id: iid,
+        ..Default::default()
+    }
+    .encode();
+    if !skb.pull_to_network(ETH_HLEN) {
+        return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
+    }
+    let rcu = ReadGuard::new();
+    let Some(sock) = lisp.socket(dst.v6, &rcu) else {
+        // Down, or no socket of the RLOC's family (a local address of the other family).
+        return lisp.drop_tx(dev, skb, Stat::TxErrors);
+    };
+    let Some(net) = dev.net() else {
+        return lisp.drop_tx(dev, skb, Stat::TxErrors);
+    };
+    let src = c
+        .local
+        .map(|(addr, v6)| IpAddr { addr, v6 })
+        .filter(|l| l.v6 == dst.v6);
+    let e = Encap {
+        dev,
+        net,
+        src,
+        dst,
+        port: c.port,
+        tos,
+        ttl,
+        csum: c.udp_csum.load(Ordering::Relaxed),
+        header,
+        inner_proto: inner.proto,
+    };
+    match tunnel::xmit(skb, &sock, &e) {
+        Ok(()) => lisp.count(Stat::TxPackets),
+        Err(TxError::NoRoute | TxError::Buffer) => {
+            lisp.count(Stat::TxErrors);
+            dev.tx_dropped_inc();
+        }
+    }
+}

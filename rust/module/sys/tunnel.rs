@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! UDP tunnel sockets and the mechanics of encapsulation and decapsulation.
+//!
+//! The LISP logic (which locator, which header, which counters) lives in `device.rs`; this file
+//! only knows how to move an `sk_buff` into and out of IP/UDP with a given header.
+//!
+//! C headers: [`include/net/udp_tunnel.h`](srctree/include/net/udp_tunnel.h),
+//! [`include/net/ip_tunnels.h`](srctree/include/net/ip_tunnels.h).
+
+use super::bindings;
+use super::genl::Net;
+use super::netdev::{NetDevice, SkBuff};
+use super::rcu::ReadGuard;
+use core::ffi::c_int;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// `AF_INET`, `AF_INET6`.
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+/// `ETH_P_IP`, `ETH_P_IPV6`.
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+/// `ETH_HLEN`.
+const ETH_HLEN: usize = 14;
+/// UDP header length.
+pub(crate) const UDP_HLEN: usize = 8;
+
+/// Receives the packets that arrive on a tunnel socket.
+pub(crate) trait EncapRcv: Sync {
+    /// Handles a packet; `skb->data` points at its UDP header.
+    fn encap_rcv(&self, skb: SkBuff);
+}
+
+/// An address of either family; IPv4 uses the first 4 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IpAddr {
+    /// The bytes.
+    pub(crate) addr: [u8; 16],
+    /// Whether it is IPv6.
+    pub(crate) v6: bool,
+}
+
+/// An open UDP tunnel socket.
+///
+/// # Invariants
+///
+/// `0` is a kernel socket set up by `setup_udp_tunnel_sock`, owned by this object.
+pub(crate) struct Socket(NonNull<bindings::socket>);
+
+// SAFETY: Kernel sockets may be used and released from any thread.
+unsafe impl Send for Socket {}
+// SAFETY: The transmit functions may be called concurrently on a kernel socket.
+unsafe impl Sync for Socket {}
+
+impl Socket {
+    /// Opens a socket in `net` on `port`, bound to `local` if given, whose packets go to
+    /// `R::encap_rcv(user, ...)`.
+    ///
+    /// # Safety
+    ///
+    /// `user` must stay valid until the socket is released through [`SocketSlot::release`].
+    pub(crate) unsafe fn open<R: EncapRcv>(
+        net: Net<'_>,
+        v6: bool,
+        local: Option<&IpAddr>,
+        port: u16,
+        user: &R,
+    ) -> Result<Self> {
+        // SAFETY: All-zero is a valid `udp_port_cfg` (wildcard address, port 0, no flags).
+        let mut cfg: bindings::udp_port_cfg = unsafe { core::mem::zeroed() };
+        cfg.family = if v6 { AF_INET6 } else { AF_INET };
+        cfg.local_udp_port = port.to_be();
+        if let Some(l) = local {
+            if v6 {
+                cfg.__bindgen_anon_1.local_ip6.in6_u.u6_addr8 = l.addr;
+            } else {
+                cfg.__bindgen_anon_1.local_ip.s_addr =
+                    u32::from_ne_bytes([l.addr[0], l.addr[1], l.addr[2], l.addr[3]]);
+            }
+        }
+        if v6 {
+            cfg.set_ipv6_v6only(1);
+            cfg.set_use_udp6_rx_checksums(1);
+        }
+        let mut sock: *mut bindings::socket = core::ptr::null_mut();
+        // SAFETY: `net` is live; `cfg` and `sock` are valid for the call.
+        to_result(unsafe {
+            if v6 {
+                bindings::udp_sock_create6(net.as_raw(), &mut cfg, &mut sock)
+            } else {
+                bindings::udp_sock_create4(net.as_raw(), &mut cfg, &mut sock)
+            }
+        })?;
+        let sock = NonNull::new(sock).ok_or(EINVAL)?;
+        // SAFETY: All-zero is a valid `udp_tunnel_sock_cfg` (no callbacks).
+        let mut tcfg: bindings::udp_tunnel_sock_cfg = unsafe { core::mem::zeroed() };
+        tcfg.sk_user_data = core::ptr::from_ref(user).cast_mut().cast();
+        tcfg.encap_type = 1;
+        tcfg.encap_rcv = Some(encap_rcv_callback::<R>);
+        // SAFETY: `sock` was just created; `user` outlives it (function safety requirement).
+        unsafe { bindings::setup_udp_tunnel_sock(net.as_raw(), sock.as_ptr(), &mut tcfg) };
+        // INVARIANT: Created and set up above.
+        Ok(Self(sock))
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: We own the socket (type invariant).
+        unsafe { bindings::udp_tunnel_sock_release(self.0.as_ptr()) };
+    }
+}
+
+/// A slot where the transmit path finds a socket under RCU.
+///
+/// # Invariants
+///
+/// A non-null `ptr` came from `Box`-free ownership transfer of a [`Socket`] (`publish`) and is
+/// released only by `release`, after a grace period.
+pub(crate) struct SocketSlot {
+    ptr: AtomicPtr<bindings::socket>,
+}
+
+impl SocketSlot {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Makes `sock` visible to the transmit path. Callers serialise (RTNL).
+    pub(crate) fn publish(&self, sock: Socket) {
+        let p = sock.0.as_ptr();
+        core::mem::forget(sock);
+        let old = self.ptr.swap(p, Ordering::Release);
+        if let Some(old) = NonNull::new(old) {
+            // Unreachable with balanced open/stop; do not leak it.
+            // INVARIANT: The old pointer was published by us and is owned by the slot.
+            drop(Socket(old));
+        }
+    }
+
+    /// The published socket, for a transmit under the RCU read lock.
+    pub(crate) fn get<'a>(&'a self, _rcu: &'a ReadGuard) -> Option<SocketRef<'a>> {
+        NonNull::new(self.ptr.load(Ordering::Acquire)).map(|p| SocketRef(p, PhantomData))
+    }
+
+    /// Unpublishes the socket, waits for transmitters and receivers to finish with it, and
+    /// releases it.
+    pub(crate) fn release(&self) {
+        let p = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if let Some(p) = NonNull::new(p) {
+            // SAFETY: Plain FFI call: waits for an RCU grace period.
+            unsafe { bindings::synchronize_net() };
+            // INVARIANT: The slot owned the socket (type invariant); no reader is left.
+            drop(Socket(p));
+        }
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// A socket found in a [`SocketSlot`], valid during an RCU read-side section.
+pub(crate) struct SocketRef<'a>(NonNull<bindings::socket>, PhantomData<&'a ReadGuard>);
+
+/// `encap_rcv` of tunnel sockets: 0 when the packet was consumed.
+///
+/// # Safety
+///
+/// Called by the UDP layer only, under RCU, with a socket set up by [`Socket::open`] for `R`.
+unsafe extern "C" fn encap_rcv_callback<R: EncapRcv>(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    let Some(skb) = NonNull::new(skb) else {
+        return 0;
+    };
+    // SAFETY: The UDP layer hands the buffer over to us.
+    let skb = unsafe { SkBuff::from_raw(skb) };
+    // SAFETY: `sk` is our socket; its user data is the `R` given to `open`, valid until the
+    // socket is released, which waits for receivers (`SocketSlot::release`).
+    let user = unsafe { bindings::lisp_sk_user_data(sk) }.cast::<R>();
+    // SAFETY: As above.
+    match unsafe { user.as_ref() } {
+        Some(user) => user.encap_rcv(skb),
+        None => drop(skb),
+    }
+    0
+}
+
+/// What to send: everything the encapsulation needs besides the buffer.
+pub(crate) struct Encap<'a> {
+    /// The tunnel device.
+    pub(crate) dev: &'a NetDevice,
+    /// Its namespace (where the underlay is).
+    pub(crate) net: Net<'a>,
+    /// Source (optional) and destination locators, of one family.
+    pub(crate) src: Option<IpAddr>,
+    /// Destination locator.
+    pub(crate) dst: IpAddr,
+    /// UDP destination port.
+    pub(crate) port: u16,
+    /// Outer TOS before ECN encapsulation.
+    pub(crate) tos: u8,
+    /// Outer TTL.
+    pub(crate) ttl: u8,
+    /// UDP checksum.
+    pub(crate) csum: bool,
+    /// The LISP header.
+    pub(crate) header: [u8; 8],
+    /// Ethertype of the inner packet (`ETH_P_IP` or `ETH_P_IPV6`).
+    pub(crate) inner_proto: u16,
+}
+
+/// Why [`xmit`] could not send.
+pub(crate) enum TxError {
+    /// No route to the locator.
+    NoRoute,
+    /// The buffer could not be prepared (memory, offloads).
+    Buffer,
+}
+
+/// Checks a pointer returned by a function that may return `ERR_PTR`.
+fn not_err<T>(p: *mut T) -> Option<NonNull<T>> {
+    // SAFETY: Plain pointer classification.
+    if unsafe { bindings::lisp_is_err(p.cast()) } {
+        None
+    } else {
+        NonNull::new(p)
+    }
+}
+
+/// Encapsulates the IP packet in `skb` (`data` at its network header) and sends it. The IP
+/// tunnel layer counts it in the device's statistics.
+pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(), TxError> {
+    let raw = skb.into_raw();
+    let free = |reason| {
+        // SAFETY: We still own `raw`.
+        drop(unsafe { SkBuff::from_raw(raw) });
+        Err(reason)
+    };
+    // SAFETY: `raw` is ours; `net` is live. All calls below get valid pointers: the buffer we
+    // own until `udp_tunnel*_xmit_skb` takes it, the device, the socket (alive under the RCU
+    // read lock that `sock` borrows), and a route we own until handed over or released.
+    unsafe {
+        let skb = raw.as_ptr();
+        let sport = bindings::lisp_udp_flow_src_port(e.net.as_raw(), skb);
+        let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
+        key.tos = e.tos;
+        key.ttl = e.ttl;
+        let overhead: u32;
+        let dst_entry;
+        let mut saddr4: u32 = 0;
+        let mut saddr6: bindings::in6_addr = core::mem::zeroed();
+        if e.dst.v6 {
+            key.u.ipv6.dst.in6_u.u6_addr8 = e.dst.addr;
+            if let Some(s) = &e.src {
+                key.u.ipv6.src.in6_u.u6_addr8 = s.addr;
+            }
+            let Some(d) = not_err(bindings::udp_tunnel6_dst_lookup(
+                skb,
+                e.dev.as_raw(),
+                e.net.as_raw(),
+                sock.0.as_ptr(),
+                0,
+                &mut saddr6,
+                &key,
+                sport,
+                e.port.to_be(),
+                e.tos,
+                core::ptr::null_mut(),
+            )) else {
+                return free(TxError::NoRoute);
+            };
+            dst_entry = d;
+            overhead = 40 + 8 + 8;
+        } else {
+            let a = &e.dst.addr;
+            key.u.ipv4.dst = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+            if let Some(s) = &e.src {
+                key.u.ipv4.src = u32::from_ne_bytes([s.addr[0], s.addr[1], s.addr[2], s.addr[3]]);
+            }
+            let Some(rt) = not_err(bindings::udp_tunnel_dst_lookup(
+                skb,
+                e.dev.as_raw(),
+                e.net.as_raw(),
+                0,
+                &mut saddr4,
+                &key,
+                sport,
+                e.port.to_be(),
+                e.tos,
+                core::ptr::null_mut(),
+            )) else {
+                return free(TxError::NoRoute);
+            };
+            dst_entry = NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr()));
+            overhead = 20 + 8 + 8;
+        }
+        let dst = dst_entry.as_ptr();
+        // A packet too big for the path gets its sender told (ICMP) via the inner route.
+        bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, false);
+        let tos = bindings::lisp_ip_tunnel_ecn_encap(e.tos, skb);
+        bindings::skb_scrub_packet(skb, false);
+        let headroom = bindings::lisp_dst_headroom(dst) + overhead;
+        let off = bindings::lisp_skb_network_offset(skb);
+        if off < 0
+            || bindings::skb_pull(skb, off as u32).is_null() && off > 0
+            || bindings::lisp_skb_cow_head(skb, headroom) != 0
+            || bindings::lisp_udp_tunnel_handle_offloads(skb, e.csum) != 0
+        {
+            bindings::dst_release(dst);
+            return free(TxError::Buffer);
+        }
+        let hdr = bindings::skb_push(skb, 8).cast::<u8>();
+        core::ptr::copy_nonoverlapping(e.header.as_ptr(), hdr, 8);
+        bindings::lisp_skb_set_inner_protocol(skb, e.inner_proto.to_be());
+        if e.dst.v6 {
+            let mut daddr: bindings::in6_addr = core::mem::zeroed();
+            daddr.in6_u.u6_addr8 = e.dst.addr;
+            bindings::udp_tunnel6_xmit_skb(
+                dst,
+                sock_sk(sock),
+                skb,
+                e.dev.as_raw(),
+                &saddr6,
+                &daddr,
+                tos,
+                e.ttl,
+                0,
+                sport,
+                e.port.to_be(),
+                !e.csum,
+            );
+        } else {
+            let a = &e.dst.addr;
+            bindings::udp_tunnel_xmit_skb(
+                dst.cast(),
+                sock_sk(sock),
+                skb,
+                saddr4,
+                u32::from_ne_bytes([a[0], a[1], a[2], a[3]]),
+                tos,
+                e.ttl,
+                0,
+                sport,
+                e.port.to_be(),
+                false,
+                !e.csum,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The `struct sock` of a published socket.
+fn sock_sk(sock: &SocketRef<'_>) -> *mut bindings::sock {
+    // SAFETY: The socket is alive while `sock` borrows the RCU read lock.
+    unsafe { bindings::lisp_socket_sk(sock.0.as_ptr()) }
+}
+
+/// GRO cells: received packets are queued per CPU and fed to GRO from NAPI.
+///
+/// # Invariants
+///
+/// After `init` succeeded and until `destroy`, the cells are initialised for the device.
+pub(crate) struct GroCells(Opaque<bindings::gro_cells>);
+
+// SAFETY: The cells are per CPU; `gro_cells_receive` may be called from any CPU.
+unsafe impl Sync for GroCells {}
+// SAFETY: As above.
+unsafe impl Send for GroCells {}
+
+impl GroCells {
+    /// Uninitialised cells; [`GroCells::init`] before use.
+    pub(crate) fn new() -> Self {
+        // All-zero cells are "not initialised": `gro_cells_destroy` accepts them.
+        Self(Opaque::new(
+            // SAFETY: All-zero is a valid (empty) `gro_cells`.
+            unsafe { core::mem::zeroed() },
+        ))
+    }
+
+    /// Initialises the cells for `dev`.
+    pub(crate) fn init(&self, dev: &NetDevice) -> Result {
+        // SAFETY: The cells are ours; `dev` is valid.
+        to_result(unsafe { bindings::gro_cells_init(self.0.get(), dev.as_raw()) })
+    }
+
+    /// Tears the cells down (they may be initialised again).
+    pub(crate) fn destroy(&self) {
+        // SAFETY: The cells are ours; destroying empty cells is a no-op.
+        unsafe { bindings::gro_cells_destroy(self.0.get()) };
+    }
+}
+
+/// The inner packet of a received LISP packet, ready to be delivered.
+pub(crate) struct Decap {
+    skb: SkBuff,
+}
+
+/// Why [`decap`] dropped a packet.
+pub(crate) enum RxError {
+    /// The headers could not be pulled (truncated).
+    Truncated,
+    /// The outer ECN field contradicts the inner one (RFC 6040 drop).
+    Ecn,
+}
+
+/// Strips UDP and LISP headers (`hdr_len` bytes from `skb->data`), applies RFC 6040 ECN
+/// decapsulation, and puts an Ethernet header with `mac` as both addresses in front.
+pub(crate) fn decap(
+    skb: SkBuff,
+    dev: &NetDevice,
+    hdr_len: usize,
+    inner_proto: u16,
+    outer_v6: bool,
+    mac: &[u8; 6],
+) -> Result<Decap, RxError> {
+    let raw = skb.into_raw();
+    // SAFETY: We own `raw` throughout; every call gets the valid buffer. The outer header
+    // stays in the buffer's head while we use its offset: pulling only moves `data`.
+    unsafe {
+        let skb = raw.as_ptr();
+        let outer_off = bindings::lisp_skb_network_header(skb).offset_from((*skb).head);
+        if bindings::__iptunnel_pull_header(
+            skb,
+            hdr_len as c_int,
+            inner_proto.to_be(),
+            false,
+            false,
+        ) != 0
+        {
+            drop(SkBuff::from_raw(raw));
+            return Err(RxError::Truncated);
+        }
+        bindings::lisp_skb_reset_network_header(skb);
+        let min = if inner_proto == ETH_P_IPV6 { 40 } else { 20 };
+        if !bindings::lisp_pskb_may_pull(skb, min) {
+            drop(SkBuff::from_raw(raw));
+            return Err(RxError::Truncated);
+        }
+        let outer = (*skb).head.offset(outer_off).cast();
+        let ecn = if outer_v6 {
+            bindings::lisp_ip6_ecn_decapsulate(outer, skb)
+        } else {
+            bindings::lisp_ip_ecn_decapsulate(outer, skb)
+        };
+        if ecn > 1 {
+            drop(SkBuff::from_raw(raw));
+            return Err(RxError::Ecn);
+        }
+        if bindings::lisp_skb_cow_head(skb, ETH_HLEN as u32) != 0 {
+            drop(SkBuff::from_raw(raw));
+            return Err(RxError::Truncated);
+        }
+        let eth = bindings::skb_push(skb, ETH_HLEN as u32).cast::<u8>();
+        core::ptr::copy_nonoverlapping(mac.as_ptr(), eth, 6);
+        core::ptr::copy_nonoverlapping(mac.as_ptr(), eth.add(6), 6);
+        let proto = inner_proto.to_be_bytes();
+        *eth.add(12) = proto[0];
+        *eth.add(13) = proto[1];
+        bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, dev.as_raw()));
+        // The fixed MAC is not the device's: deliver to the host anyway (routed mode); a
+        // bridge port still sees the frame as it is.
+        bindings::lisp_skb_set_pkt_type_host(skb);
+        Ok(Decap {
+            skb: SkBuff::from_raw(raw),
+        })
+    }
+}
+
+impl Decap {
+    /// The inner packet (after the Ethernet header was consumed by `eth_type_trans`).
+    pub(crate) fn inner_mut(&mut self, len: usize) -> Option<&mut [u8]> {
+        self.skb.writable_network(len)
+    }
+
+    /// Delivers the packet through the device's GRO cells. Returns the bytes delivered.
+    pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
+        let raw = self.skb.into_raw();
+        // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
+        // device is up (the socket that brought this packet exists only then).
+        unsafe {
+            let len = bindings::lisp_skb_len(raw.as_ptr());
+            if bindings::gro_cells_receive(cells.0.get(), raw.as_ptr()) == 0 {
+                bindings::lisp_dev_sw_netstats_rx_add(dev.as_raw(), len);
+            }
+        }
+    }
+}
