@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The data path between two "hypervisors" joined by a veth underlay (IPv4 and IPv6), with a
+# "VM" namespace behind each: inner IPv4 and IPv6 over outer IPv4 and IPv6 in routed mode,
+# TCP, what goes on the wire (tshark's lisp-data dissector), a Linux bridge port with a tc rule
+# rewriting the fixed MAC, drops with their counters, and a large map-cache.
+#
+#   vm1 ---tap0-[ hv1: lisp0 ]-u1 ==== u2-[ hv2: lisp0 ]-tap0--- vm2
+#   172.16.1.10     10.0.0.1 fd00::1        10.0.0.2 fd00::2     172.16.2.10
+#   fd1::10                                                      fd2::10
+
+source "$(dirname "$0")/lib.sh"
+
+: "${LISPCTL:?LISPCTL must point to the lispctl binary}"
+
+ktap_print_header
+ktap_set_plan 13
+
+lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
+setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
+trap cleanup_all_ns EXIT
+
+hv() { local i=$1; shift; ip netns exec "$(eval echo \$HV$i)" "$@"; }
+vm() { local i=$1; shift; ip netns exec "$(eval echo \$VM$i)" "$@"; }
+lc() { local i=$1; shift; hv "$i" "$LISPCTL" "$@"; }
+stat() { lc "$1" -j stats dev lisp0 | jq -r ".[0].stats.$2"; }
+stat_is() { [ "$(stat "$1" "$2")" = "$3" ]; }
+
+ip link add u1 netns "$HV1" type veth peer name u2 netns "$HV2"
+hv 1 ip addr add 10.0.0.1/24 dev u1; hv 2 ip addr add 10.0.0.2/24 dev u2
+hv 1 ip addr add fd00::1/64 dev u1 nodad; hv 2 ip addr add fd00::2/64 dev u2 nodad
+hv 1 ip link set u1 up; hv 2 ip link set u2 up
+for i in 1 2; do
+	ip link add eth0 netns "$(eval echo \$VM$i)" type veth peer name tap0 netns "$(eval echo \$HV$i)"
+	vm $i ip addr add 172.16.$i.10/24 dev eth0; vm $i ip addr add fd$i::10/64 dev eth0 nodad
+	vm $i ip link set eth0 up
+	vm $i ip route add default via 172.16.$i.1; vm $i ip route add default via fd$i::1
+	hv $i ip addr add 172.16.$i.1/24 dev tap0; hv $i ip addr add fd$i::1/64 dev tap0 nodad
+	hv $i ip link set tap0 up
+	hv $i sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	hv $i ip link add lisp0 type lisp; hv $i ip link set lisp0 up
+	j=$((3 - i))
+	hv $i ip route add 172.16.$j.0/24 dev lisp0; hv $i ip route add fd$j::/64 dev lisp0
+done
+
+# map I RLOC-FAMILY: point hypervisor I's EIDs for the other VM at the other hypervisor.
+map() {
+	local i=$1 fam=$2 j=$((3 - $1)) r4 r6
+	if [ "$fam" = 6 ]; then r4=fd00::$j; r6=fd00::$j; else r4=10.0.0.$j; r6=10.0.0.$j; fi
+	lc $i map replace 172.16.$j.0/24 rloc "$r4" dev lisp0 &&
+		lc $i map replace fd$j::/64 rloc "$r6" dev lisp0
+}
+
+pings() { vm 1 ping -c 2 -i 0.3 -W 2 "$1" >/dev/null && vm 2 ping -c 2 -i 0.3 -W 2 "$2" >/dev/null; }
+
+test_v4_over_v4() { map 1 4 && map 2 4 && pings 172.16.2.10 172.16.1.10; }
+test_v6_over_v4() { pings fd2::10 fd1::10; }
+test_v4_over_v6() { map 1 6 && map 2 6 && pings 172.16.2.10 172.16.1.10; }
+test_v6_over_v6() { pings fd2::10 fd1::10; }
+
+test_tcp() {
+	map 1 4 && map 2 4 || return 1
+	vm 2 iperf3 -s -1 -D -B 172.16.2.10 >/dev/null || return 1
+	slowwait 10 vm 2 bash -c "ss -ltn | grep -q ':5201'"
+	local bps
+	bps=$(vm 1 iperf3 -c 172.16.2.10 -t 2 -J | jq -r '.end.sum_received.bits_per_second')
+	echo "# TCP over lisp0: $bps bit/s"
+	[ "${bps%.*}" -gt 1000000 ]
+}
+
+# Sends one ping and tells whether the capture running as $CAPTURE_PID got its packet.
+ping_captured() {
+	vm 1 ping -c 1 -W 1 172.16.2.10 >/dev/null
+	! kill -0 "$CAPTURE_PID" 2>/dev/null
+}
+
+test_wire() {
+	local pcap=$(mktemp) out
+	hv 1 tcpdump -U -c 1 -ni u1 -w "$pcap" udp dst port 4341 2>/dev/null &
+	CAPTURE_PID=$!
+	slowwait 10 ping_captured || { kill "$CAPTURE_PID"; return 1; }
+	out=$(tshark -r "$pcap" -V -d udp.port==4341,lisp-data 2>/dev/null)
+	rm -f "$pcap"
+	sed -n '/Locator\/ID/,/Internet Control/p' <<<"$out" | sed 's/^/# /'
+	grep -q "Destination Port: 4341" <<<"$out" &&
+		grep -q "I bit (Instance ID present): Set" <<<"$out" &&
+		grep -q "Instance ID: 0" <<<"$out" &&
+		grep -q "Src: 172.16.1.10, Dst: 172.16.2.10" <<<"$out"
+}
+
+test_no_mapping_counted() {
+	local before
+	before=$(stat 1 tx_no_mapping)
+	vm 1 ping -c 3 -i 0.2 -W 1 172.16.9.9 >/dev/null
+	hv 1 ip route add 172.16.9.0/24 dev lisp0
+	vm 1 ping -c 3 -i 0.2 -W 1 172.16.9.9 >/dev/null
+	[ "$(stat 1 tx_no_mapping)" = $((before + 3)) ]
+}
+
+# send_raw PAYLOAD-HEX: a UDP datagram from hv1 to hv2's LISP port.
+send_raw() {
+	hv 1 python3 -c "import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+s.sendto(bytes.fromhex(sys.argv[1]), ('10.0.0.2', 4341))" "$1"
+}
+# A minimal inner IPv4 header to vm2 (checksum not checked before delivery decisions).
+INNER=4500001c00004000400100000a0000010a100202
+
+test_bad_packets_counted() {
+	local iid bad trunc
+	iid=$(stat 2 rx_bad_iid) bad=$(stat 2 rx_bad_version) trunc=$(stat 2 rx_bad_header)
+	send_raw "08000000000007 00${INNER}" # instance ID 7: not served
+	send_raw "0800000000000000 5${INNER:1}" # inner version 5
+	send_raw "080000" # truncated LISP header
+	slowwait 5 stat_is 2 rx_bad_header $((trunc + 1))
+	[ "$(stat 2 rx_bad_iid)" = $((iid + 1)) ] && [ "$(stat 2 rx_bad_version)" = $((bad + 1)) ] &&
+		[ "$(stat 2 rx_bad_header)" = $((trunc + 1)) ] &&
+		[ "$(hv 2 ip -j -s link show lisp0 | jq '.[0].stats64.rx.dropped')" -ge 3 ]
+}
+
+test_flags_accepted() {
+	# N, L, E and V set (nonce, locator-status bits, echo, map-version): still delivered.
+	local before
+	before=$(stat 2 rx_packets)
+	send_raw "f8123456000000ff${INNER}"
+	slowwait 5 stat_is 2 rx_packets $((before + 1))
+}
+
+test_counters_match() {
+	[ "$(stat 1 tx_packets)" -gt 0 ] && [ "$(stat 2 rx_packets)" -gt 0 ] &&
+		[ "$(hv 1 ip -j -s link show lisp0 | jq '.[0].stats64.tx.packets')" = "$(stat 1 tx_packets)" ]
+}
+
+test_bridge_mode() {
+	# A Linux bridge per hypervisor with tap1 (to a VM in 192.168.50.0/24) and lisp0 as ports;
+	# a tc rule on lisp0's ingress rewrites the fixed destination MAC to the VM's.
+	local i j m
+	# One lisp device per (namespace, port, address): the routed lisp0 makes way.
+	hv 1 ip link del lisp0; hv 2 ip link del lisp0
+	setup_ns VM3 VM4 || return 1
+	for i in 1 2; do
+		local vmns=$(eval echo \$VM$((i + 2)))
+		ip link add eth0 netns "$vmns" address 02:50:00:00:00:0$i type veth peer name tap1 \
+			netns "$(eval echo \$HV$i)"
+		ip -n "$vmns" addr add 192.168.50.$i/24 dev eth0; ip -n "$vmns" link set eth0 up
+		hv $i ip link add br0 type bridge; hv $i ip link set br0 up
+		hv $i ip link set tap1 master br0; hv $i ip link set tap1 up
+		hv $i ip link add lisp1 type lisp; hv $i ip link set lisp1 master br0
+		hv $i ip link set lisp1 up
+		j=$((3 - i))
+		# ARP cannot cross a layer-3 tunnel: static neighbours in the VMs.
+		ip -n "$vmns" neigh add 192.168.50.$j lladdr 02:50:00:00:00:0$j dev eth0
+		lc $i map add 192.168.50.$j/32 rloc 10.0.0.$j dev lisp1 || return 1
+		hv $i tc qdisc add dev lisp1 ingress
+		hv $i tc filter add dev lisp1 ingress protocol all flower dst_mac 02:00:00:00:00:00 \
+			action pedit ex munge eth dst set 02:50:00:00:00:0$i || return 1
+	done
+	ip netns exec "$VM3" ping -c 2 -i 0.3 -W 2 192.168.50.2 >/dev/null &&
+		ip netns exec "$VM4" ping -c 2 -i 0.3 -W 2 192.168.50.1 >/dev/null
+}
+
+test_large_map_cache() {
+	local f=$(mktemp)
+	awk 'BEGIN { for (i = 0; i < 100000; i++)
+		printf "map add %d.%d.%d.0/24 rloc 10.0.0.%d dev lisp0\n", 20 + int(i / 65536), int(i / 256) % 256, i % 256, 3 + i % 200 }' >"$f"
+	lc 1 -batch "$f"; local rc=$?
+	rm -f "$f"
+	[ $rc = 0 ] && [ "$(lc 1 -j link show lisp0 | jq -r '.[0].map_count')" -ge 100000 ] &&
+		pings 172.16.2.10 172.16.1.10
+}
+
+check "inner IPv4 over outer IPv4 (routed)" test_v4_over_v4
+check "inner IPv6 over outer IPv4 (routed)" test_v6_over_v4
+check "inner IPv4 over outer IPv6 (routed)" test_v4_over_v6
+check "inner IPv6 over outer IPv6 (routed)" test_v6_over_v6
+check "TCP (iperf3) across lisp0" test_tcp
+check "tshark lisp-data decode: port 4341, I bit, IID, inner addresses" test_wire
+check "no mapping: dropped and counted" test_no_mapping_counted
+check "wrong IID, bad inner version, truncated header: dropped and counted" test_bad_packets_counted
+check "N/L/E/V flags accepted" test_flags_accepted
+check "device counters agree with lisp counters" test_counters_match
+check "100k map-cache entries, still forwarding" test_large_map_cache
+check "bridge port with a tc rewrite of the fixed MAC" test_bridge_mode
+check "teardown: delete the bridged devices" bash -c "ip -n $HV1 link del lisp1 && ip -n $HV2 link del lisp1"
+
+ktap_finished
