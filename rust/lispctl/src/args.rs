@@ -8,7 +8,9 @@ use std::net::IpAddr;
 
 use lisp_uapi::*;
 
-use crate::model::{parse_ip, parse_ip_bytes, Action, EntryRef, MapEntry, MapKey, Prefix, Rloc};
+use crate::model::{
+    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Prefix, Rloc,
+};
 
 /// The whole grammar, printed by `--help` and `lispctl help`.
 pub const HELP: &str = "\
@@ -20,9 +22,17 @@ OBJECT := { link | map | stats | monitor | help }
 ";
 
 pub const HELP_LINK: &str = "\
-lispctl link add NAME [ mtu MTU ]
+lispctl link add NAME [ mtu MTU ] [ port PORT ] [ local ADDR ] [ iid IID ] [ external ]
+                      [ ttl { 1-255 | inherit } ] [ tos { TOS | inherit } ]
+                      [ [no]udpcsum ] [ [no]nonce ]
+lispctl link set [ dev ] NAME [ iid IID ] [ ttl { 1-255 | inherit } ] [ tos { TOS | inherit } ]
+                      [ [no]udpcsum ] [ [no]nonce ]
 lispctl link del NAME
-lispctl link show [ NAME ]
+lispctl link show [ [ dev ] NAME ]
+MTU := 68-65479
+PORT := 1-65535
+IID := 0-16777215
+TOS := 0-255 but 1 (decimal or 0xHEX)
 ";
 
 pub const HELP_MAP: &str = "\
@@ -89,6 +99,13 @@ pub enum Command {
     LinkAdd {
         name: String,
         mtu: Option<u32>,
+        /// IFLA_INFO_DATA: the options given.
+        config: LinkConfig,
+    },
+    /// `link set`: a change of the options given (never port, local address, external mode).
+    LinkSet {
+        name: String,
+        config: LinkConfig,
     },
     LinkDel {
         name: String,
@@ -298,26 +315,58 @@ fn need_dev(dev: Option<String>) -> Result<String, String> {
     dev.ok_or_else(|| "missing \"dev NAME\"".to_string())
 }
 
+/// The link commands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LinkCmd {
+    Add,
+    Set,
+    Del,
+    Show,
+}
+
 fn parse_link(args: &[&str]) -> Result<Command, String> {
     let (cmd, rest) = args.split_first().ok_or("missing link command")?;
+    let cmd = match *cmd {
+        "add" => LinkCmd::Add,
+        "set" => LinkCmd::Set,
+        "del" | "delete" => LinkCmd::Del,
+        "show" | "list" => LinkCmd::Show,
+        "help" => return Ok(Command::Help(Some(Topic::Link))),
+        other => return Err(format!("unknown command \"{other}\"")),
+    };
+    // Options of add and set (IFLA_INFO_DATA); add alone has those fixed at creation.
+    let (add, set) = (cmd == LinkCmd::Add, cmd == LinkCmd::Set);
+    let options = add || set;
     let mut w = Words::new(rest);
     let mut name = None;
     let mut mtu = None;
-    match *cmd {
-        "add" | "del" | "delete" | "show" | "list" => {}
-        "help" => return Ok(Command::Help(Some(Topic::Link))),
-        other => return Err(format!("unknown command \"{other}\"")),
-    }
+    let mut c = LinkConfig::default();
     while let Some(word) = w.next() {
         match word {
-            "mtu" if *cmd == "add" => {
+            "mtu" if add => {
                 let v = w.value("mtu")?;
                 mtu = Some(match parse_u32(v) {
                     Some(m) if (LISP_MIN_MTU..=LISP_MAX_MTU).contains(&m) => m,
                     _ => return Err(format!("invalid mtu \"{v}\"")),
                 });
             }
-            "dev" if *cmd == "show" || *cmd == "list" => {
+            "port" | "local" | "external" if set => {
+                return Err(format!(
+                    "\"{word}\" is fixed at creation: delete and re-create the device"
+                ));
+            }
+            "port" if add => c.port = Some(port(w.value("port")?)?),
+            "local" if add => c.local = Some(local_addr(w.value("local")?)?),
+            "external" if add => {
+                w.once("external")?;
+                c.external = Some(true);
+            }
+            "iid" if options => c.iid = Some(iid(w.value("iid")?)?),
+            "ttl" if options => c.ttl = Some(link_ttl(w.value("ttl")?)?),
+            "tos" if options => c.tos = Some(link_tos(w.value("tos")?)?),
+            "udpcsum" | "noudpcsum" if options => switch(&mut c.udp_csum, word, "udpcsum")?,
+            "nonce" | "nononce" if options => switch(&mut c.nonce, word, "nonce")?,
+            "dev" if cmd == LinkCmd::Show || set => {
                 if name.is_some() {
                     return Err("duplicate keyword \"dev\"".into());
                 }
@@ -327,15 +376,87 @@ fn parse_link(args: &[&str]) -> Result<Command, String> {
             other => return Err(unknown(other)),
         }
     }
-    match *cmd {
-        "add" => Ok(Command::LinkAdd {
+    match cmd {
+        LinkCmd::Add => Ok(Command::LinkAdd {
             name: name.ok_or("missing device name")?,
             mtu,
+            config: c,
         }),
-        "del" | "delete" => Ok(Command::LinkDel {
+        LinkCmd::Set => {
+            let name = name.ok_or("missing device name")?;
+            if c.is_empty() {
+                return Err("nothing to set (iid, ttl, tos, [no]udpcsum or [no]nonce)".to_string());
+            }
+            Ok(Command::LinkSet { name, config: c })
+        }
+        LinkCmd::Del => Ok(Command::LinkDel {
             name: name.ok_or("missing device name")?,
         }),
-        _ => Ok(Command::LinkShow { name }),
+        LinkCmd::Show => Ok(Command::LinkShow { name }),
+    }
+}
+
+/// A UDP port, 1-65535.
+fn port(s: &str) -> Result<u16, String> {
+    match parse_u32(s) {
+        Some(p) if p != 0 && p <= u32::from(u16::MAX) => Ok(p as u16),
+        _ => Err(format!("invalid port \"{s}\"")),
+    }
+}
+
+/// A local RLOC: a unicast address (the kernel refuses the unspecified address, IPv4 224/3 and
+/// 255.x, IPv6 ff00::/8).
+fn local_addr(s: &str) -> Result<IpAddr, String> {
+    let unicast = |a: &IpAddr| match a {
+        IpAddr::V4(v4) => !v4.is_unspecified() && v4.octets()[0] < 224,
+        IpAddr::V6(v6) => !v6.is_unspecified() && v6.octets()[0] != 0xff,
+    };
+    match parse_ip(s) {
+        Some(a) if unicast(&a) => Ok(a),
+        _ => Err(format!("invalid local address \"{s}\"")),
+    }
+}
+
+/// `inherit` (0 on the wire) or a fixed TTL, 1-255.
+fn link_ttl(s: &str) -> Result<u8, String> {
+    if s == "inherit" {
+        return Ok(0);
+    }
+    match parse_u32(s) {
+        Some(t @ 1..=255) => Ok(t as u8),
+        _ => Err(format!("invalid ttl \"{s}\"")),
+    }
+}
+
+/// `inherit` (LISP_TOS_INHERIT on the wire) or a fixed TOS, 0-255 but LISP_TOS_INHERIT, which
+/// cannot be a fixed value.
+fn link_tos(s: &str) -> Result<u8, String> {
+    if s == "inherit" {
+        return Ok(LISP_TOS_INHERIT);
+    }
+    match parse_u32(s) {
+        Some(t) if t <= 255 && t != u32::from(LISP_TOS_INHERIT) => Ok(t as u8),
+        _ => Err(format!("invalid tos \"{s}\"")),
+    }
+}
+
+/// `on` or `no<on>` (`word`, one of them): sets `slot`, which must not be set yet.
+fn switch(slot: &mut Option<bool>, word: &str, on: &str) -> Result<(), String> {
+    let value = word == on;
+    match *slot {
+        None => {
+            *slot = Some(value);
+            Ok(())
+        }
+        Some(v) if v == value => Err(format!("duplicate keyword \"{word}\"")),
+        Some(_) => {
+            let other = if value {
+                format!("no{on}")
+            } else {
+                on.to_string()
+            };
+            Err(format!("\"{word}\" conflicts with \"{other}\""))
+        }
     }
 }
 
@@ -1169,7 +1290,8 @@ mod tests {
             cmd("link add lisp0 mtu 1400").unwrap(),
             Command::LinkAdd {
                 name: "lisp0".into(),
-                mtu: Some(1400)
+                mtu: Some(1400),
+                config: LinkConfig::default(),
             }
         );
         assert_eq!(
@@ -1215,6 +1337,199 @@ mod tests {
         }
         assert!(cmd(&format!("link add x mtu {LISP_MAX_MTU}")).is_ok());
         assert!(cmd(&format!("link add x mtu {LISP_MIN_MTU}")).is_ok());
+    }
+
+    #[test]
+    fn link_options() {
+        let c = cmd(
+            "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
+                     tos 0x10 noudpcsum nonce",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::LinkAdd {
+                name: "lisp0".into(),
+                mtu: Some(1400),
+                config: LinkConfig {
+                    port: Some(4342),
+                    local: Some(ip("10.0.0.1")),
+                    iid: Some(7),
+                    ttl: Some(64),
+                    tos: Some(0x10),
+                    external: Some(true),
+                    udp_csum: Some(false),
+                    nonce: Some(true),
+                },
+            }
+        );
+        // Only what is given; the name anywhere; inherit; limits inclusive.
+        let c = cmd("link add ttl inherit tos inherit lisp1 local 2001:db8::1 udpcsum nononce");
+        assert_eq!(
+            c.unwrap(),
+            Command::LinkAdd {
+                name: "lisp1".into(),
+                mtu: None,
+                config: LinkConfig {
+                    local: Some(ip("2001:db8::1")),
+                    ttl: Some(0),
+                    tos: Some(LISP_TOS_INHERIT),
+                    udp_csum: Some(true),
+                    nonce: Some(false),
+                    ..LinkConfig::default()
+                },
+            }
+        );
+        for (line, want) in [
+            ("link add l port 1", (Some(1), None, None)),
+            (
+                "link add l port 65535 ttl 1 tos 0",
+                (Some(65535), Some(1), Some(0)),
+            ),
+            ("link add l ttl 255 tos 255", (None, Some(255), Some(255))),
+            ("link add l ttl 0xff tos 2", (None, Some(255), Some(2))),
+        ] {
+            let Ok(Command::LinkAdd { config, .. }) = cmd(line) else {
+                panic!("{line}")
+            };
+            assert_eq!((config.port, config.ttl, config.tos), want, "{line}");
+        }
+        let Ok(Command::LinkAdd { config, .. }) = cmd("link add l iid 16777215") else {
+            panic!()
+        };
+        assert_eq!(config.iid, Some(LISP_IID_MAX));
+        assert_eq!(
+            cmd("link set lisp0 iid 3 ttl inherit tos 0x2e nonce noudpcsum").unwrap(),
+            Command::LinkSet {
+                name: "lisp0".into(),
+                config: LinkConfig {
+                    iid: Some(3),
+                    ttl: Some(0),
+                    tos: Some(0x2e),
+                    udp_csum: Some(false),
+                    nonce: Some(true),
+                    ..LinkConfig::default()
+                },
+            }
+        );
+        assert_eq!(
+            cmd("link set dev lisp0 ttl 8").unwrap(),
+            Command::LinkSet {
+                name: "lisp0".into(),
+                config: LinkConfig {
+                    ttl: Some(8),
+                    ..LinkConfig::default()
+                },
+            }
+        );
+        let cases = [
+            ("link add l port 0", "invalid port \"0\""),
+            ("link add l port 65536", "invalid port \"65536\""),
+            ("link add l port http", "invalid port \"http\""),
+            ("link add l iid 16777216", "invalid iid \"16777216\""),
+            ("link add l ttl 300", "invalid ttl \"300\""),
+            ("link add l ttl 0", "invalid ttl \"0\""),
+            ("link add l ttl -1", "invalid ttl \"-1\""),
+            ("link add l ttl inherited", "invalid ttl \"inherited\""),
+            ("link add l tos 256", "invalid tos \"256\""),
+            ("link add l tos 1", "invalid tos \"1\""),
+            ("link add l tos 0x01", "invalid tos \"0x01\""),
+            ("link add l tos 0x", "invalid tos \"0x\""),
+            (
+                "link add l local 10.0.0",
+                "invalid local address \"10.0.0\"",
+            ),
+            (
+                "link add l local 0.0.0.0",
+                "invalid local address \"0.0.0.0\"",
+            ),
+            (
+                "link add l local 224.0.0.1",
+                "invalid local address \"224.0.0.1\"",
+            ),
+            (
+                "link add l local 255.255.255.255",
+                "invalid local address \"255.255.255.255\"",
+            ),
+            ("link add l local ::", "invalid local address \"::\""),
+            (
+                "link add l local ff02::1",
+                "invalid local address \"ff02::1\"",
+            ),
+            (
+                "link add l local 10.0.0.1/32",
+                "invalid local address \"10.0.0.1/32\"",
+            ),
+            ("link add l port 1 port 2", "duplicate keyword \"port\""),
+            (
+                "link add l local 10.0.0.1 local 10.0.0.2",
+                "duplicate keyword \"local\"",
+            ),
+            ("link add l iid 1 iid 1", "duplicate keyword \"iid\""),
+            ("link add l ttl 1 ttl 2", "duplicate keyword \"ttl\""),
+            ("link add l tos 0 tos inherit", "duplicate keyword \"tos\""),
+            (
+                "link add l external external",
+                "duplicate keyword \"external\"",
+            ),
+            ("link add l nonce nonce", "duplicate keyword \"nonce\""),
+            (
+                "link add l noudpcsum noudpcsum",
+                "duplicate keyword \"noudpcsum\"",
+            ),
+            (
+                "link add l udpcsum noudpcsum",
+                "\"noudpcsum\" conflicts with \"udpcsum\"",
+            ),
+            (
+                "link set l nononce nonce",
+                "\"nonce\" conflicts with \"nononce\"",
+            ),
+            ("link add l ttl", "missing argument for \"ttl\""),
+            ("link add l port", "missing argument for \"port\""),
+            ("link add l noexternal", "unknown keyword \"noexternal\""),
+            ("link add l nonce x", "unknown keyword \"x\""),
+            ("link add a/b iid 1", "invalid device name \"a/b\""),
+            ("link add iid 1", "missing device name"),
+            (
+                "link set l port 4341",
+                "\"port\" is fixed at creation: delete and re-create the device",
+            ),
+            (
+                "link set l local 10.0.0.1",
+                "\"local\" is fixed at creation: delete and re-create the device",
+            ),
+            (
+                "link set l external",
+                "\"external\" is fixed at creation: delete and re-create the device",
+            ),
+            ("link set l mtu 1400", "unknown keyword \"mtu\""),
+            ("link set l ttl 300", "invalid ttl \"300\""),
+            ("link set l iid 16777216", "invalid iid \"16777216\""),
+            ("link set l ttl 1 ttl 1", "duplicate keyword \"ttl\""),
+            ("link set l dev m ttl 1", "duplicate keyword \"dev\""),
+            (
+                "link set l",
+                "nothing to set (iid, ttl, tos, [no]udpcsum or [no]nonce)",
+            ),
+            ("link set ttl 1", "missing device name"),
+            ("link del l ttl 1", "unknown keyword \"ttl\""),
+            ("link show l nonce", "unknown keyword \"nonce\""),
+        ];
+        for (line, want) in cases {
+            assert_eq!(err(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn help_texts() {
+        let link = help_text(Some(Topic::Link));
+        assert!(
+            link.contains("lispctl link set [ dev ] NAME [ iid IID ]"),
+            "{link}"
+        );
+        assert!(link.contains("[ [no]udpcsum ] [ [no]nonce ]"), "{link}");
+        assert!(help_text(None).contains(&link));
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use lisp_uapi::*;
-use neli::consts::nl::NlmF;
+use neli::consts::{nl::NlmF, rtnl::Rtm};
 
 use crate::args::{help_text, parse_command, split_line, BatchLine, BatchLines, Command, MapLine};
 use crate::error::{Error, KernelError};
-use crate::model::{EntryRef, Event};
+use crate::model::{EntryRef, Event, LinkInfo};
 use crate::nl::{Proto, Transport};
 use crate::print::{self, Mode, Printer};
 use crate::wire::{self, Blame, Msg, Packer, Span, BATCH_MSG_MAX};
@@ -313,6 +313,81 @@ impl<'a> Ctx<'a> {
         r
     }
 
+    /// The device `name` (RTM_GETLINK), which must be a lisp device.
+    fn lisp_link(&mut self, name: &str) -> Result<LinkInfo, Error> {
+        let mut link = None;
+        self.route_call(&mut wire::link_get(name).bytes, &mut |m| {
+            if m.ty == u16::from(Rtm::Newlink) {
+                link = Some(wire::parse_link_info(m.payload)?);
+            }
+            Ok(())
+        })?;
+        match link {
+            Some(l) if l.kind.as_deref() == Some(LISP_KIND) => Ok(l),
+            Some(_) => Err(Error::Other(format!("\"{name}\" is not a lisp device"))),
+            None => Err(Error::reply("no RTM_NEWLINK reply")),
+        }
+    }
+
+    /// `link show`: the rtnetlink view of one lisp device (RTM_GETLINK) or of all (a dump
+    /// filtered by kind), with the map-cache size from DEV_GET.
+    fn link_show(&mut self, name: Option<&str>) -> Result<(), Error> {
+        let mut links = match name {
+            Some(n) => vec![self.lisp_link(n)?],
+            None => {
+                let mut links = Vec::new();
+                let mut interrupted = false;
+                let r = self.route_call(&mut wire::link_dump_lisp().bytes, &mut |m| {
+                    interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
+                    if m.ty == u16::from(Rtm::Newlink) {
+                        let l = wire::parse_link_info(m.payload)?;
+                        // Kernels that do not filter dumps by kind send every device.
+                        if l.kind.as_deref() == Some(LISP_KIND) {
+                            links.push(l);
+                        }
+                    }
+                    Ok(())
+                });
+                warn_interrupted(interrupted);
+                r?;
+                links
+            }
+        };
+        // No lisp device: nothing to ask the family (which may not even be there).
+        if !links.is_empty() {
+            let fam = self.family_id()?;
+            let mut devs = Vec::new();
+            let mut interrupted = false;
+            let r = self.genl_call(&mut wire::dev_get(fam, name).bytes, &mut |_, m| {
+                interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
+                let (_, attrs) = wire::parse_genl(m.payload)?;
+                devs.push(wire::parse_dev(&attrs)?);
+                Ok(())
+            });
+            warn_interrupted(interrupted);
+            r?;
+            for l in &mut links {
+                let index = u32::try_from(l.ifindex).ok();
+                let Some(d) = devs
+                    .iter()
+                    .find(|d| d.ifindex.is_some() && d.ifindex == index)
+                else {
+                    continue;
+                };
+                l.map_count = d.map_count;
+                // What a kernel without them in IFLA_INFO_DATA still tells DEV_GET.
+                l.config.iid = l.config.iid.or(d.default_iid);
+                l.config.port = l.config.port.or(d.port);
+            }
+        }
+        self.out.open_array(None);
+        for l in &links {
+            print::print_link(&mut self.out, l);
+        }
+        self.out.close_array();
+        Ok(())
+    }
+
     /// Runs one command given on the command line.
     pub fn run(&mut self, cmd: Command) -> Result<(), Error> {
         match cmd {
@@ -320,24 +395,22 @@ impl<'a> Ctx<'a> {
                 self.out.verbatim(&help_text(topic));
                 Ok(())
             }
-            Command::LinkAdd { name, mtu } => {
-                self.route_call(&mut wire::link_new(&name, mtu).bytes, &mut |_| Ok(()))
+            Command::LinkAdd { name, mtu, config } => self
+                .route_call(&mut wire::link_new(&name, mtu, &config).bytes, &mut |_| {
+                    Ok(())
+                }),
+            Command::LinkSet { name, config } => {
+                let index = self.lisp_link(&name)?.ifindex;
+                self.route_call(
+                    &mut wire::link_change(index, &config).bytes,
+                    &mut |_| Ok(()),
+                )
             }
             Command::LinkDel { name } => {
-                let mut link = None;
-                self.route_call(&mut wire::link_get(&name).bytes, &mut |m| {
-                    link = Some(wire::parse_link(m.payload)?);
-                    Ok(())
-                })?;
-                match link {
-                    Some((index, Some(kind))) if kind == LISP_KIND => {
-                        self.route_call(&mut wire::link_del(index).bytes, &mut |_| Ok(()))
-                    }
-                    Some(_) => Err(Error::Other(format!("\"{name}\" is not a lisp device"))),
-                    None => Err(Error::reply("no RTM_NEWLINK reply")),
-                }
+                let index = self.lisp_link(&name)?.ifindex;
+                self.route_call(&mut wire::link_del(index).bytes, &mut |_| Ok(()))
             }
-            Command::LinkShow { name } => self.devices(name.as_deref(), print::print_dev),
+            Command::LinkShow { name } => self.link_show(name.as_deref()),
             Command::Stats { dev } => self.devices(dev.as_deref(), print::print_stats),
             c @ (Command::MapSet { .. } | Command::MapDel { .. }) => {
                 let (cmd, replace, dev, entry) = map_change(&c).expect("a map change");
@@ -661,7 +734,9 @@ pub fn mode(json: bool, pretty: bool) -> Mode {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::wire::tests::{a, entry_reply, error_reply, genl, msg, n};
+    use crate::wire::tests::{
+        a, entry_reply, error_reply, genl, libc_ifla, lisp_link_payload, msg, n,
+    };
     use std::cell::RefCell;
     use std::rc::Rc;
 
@@ -722,7 +797,7 @@ pub mod tests {
             self.1 += 1;
             let seq = self.1;
             req[8..12].copy_from_slice(&seq.to_ne_bytes());
-            let reply = if u16::from_ne_bytes([req[4], req[5]]) == 0x10 {
+            let reply = if is_nlctrl(req) {
                 [family_reply(seq), ack(seq, req)].concat()
             } else {
                 let mut c = self.0.borrow_mut();
@@ -750,6 +825,12 @@ pub mod tests {
         let open: Opener =
             Box::new(move |_| Ok(Box::new(Acking(c.clone(), 0)) as Box<dyn Transport>));
         (open, count)
+    }
+
+    /// Whether a request is nlctrl's CTRL_CMD_GETFAMILY (type 0x10 is also RTM_NEWLINK, whose
+    /// byte 16 is ifi_family, AF_UNSPEC).
+    fn is_nlctrl(req: &[u8]) -> bool {
+        u16::from_ne_bytes([req[4], req[5]]) == 0x10 && req[16] == 3
     }
 
     fn ack(seq: u32, req: &[u8]) -> Vec<u8> {
@@ -784,7 +865,7 @@ pub mod tests {
         let fake = Rc::new(RefCell::new(Fake {
             sent: Vec::new(),
             answer: Box::new(move |req, seq| {
-                if u16::from_ne_bytes([req[4], req[5]]) == 0x10 {
+                if is_nlctrl(req) {
                     vec![[family_reply(seq), ack(seq, req)].concat()]
                 } else {
                     lisp(req, seq)
@@ -1270,6 +1351,215 @@ pub mod tests {
                 format!("0 commands before line {location} applied, none after it")
             );
         }
+    }
+
+    /// Runs one command line against a fake kernel answering rtnetlink and the lisp family
+    /// with `answer(request, seq)`: the result, the output, the requests (nlctrl's included).
+    fn run_line(
+        json: bool,
+        answer: impl FnMut(&[u8], u32) -> Vec<Vec<u8>> + 'static,
+        line: &str,
+    ) -> (Result<(), Error>, String, Vec<Vec<u8>>) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let cmd = parse_command(&words).unwrap();
+        let mut err = None;
+        let (_, out, sent) = with_fake(json, answer, |ctx| {
+            err = ctx.run(cmd).err();
+            Ok(())
+        });
+        (err.map_or(Ok(()), Err), out, sent)
+    }
+
+    fn msg_type(req: &[u8]) -> u16 {
+        u16::from_ne_bytes([req[4], req[5]])
+    }
+
+    fn msg_flags(req: &[u8]) -> u16 {
+        u16::from_ne_bytes([req[6], req[7]])
+    }
+
+    /// A DEV_GET reply for device 5, lisp0, with 3 entries.
+    fn dev_reply(seq: u32, flags: u16) -> Vec<u8> {
+        msg(
+            FAM,
+            flags,
+            seq,
+            &genl(
+                LISP_CMD_DEV_GET,
+                &[
+                    a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
+                    a(LISP_A_IFNAME, b"lisp0\0"),
+                    a(LISP_A_DEFAULT_IID, &0u32.to_ne_bytes()),
+                    a(LISP_A_PORT, &4341u16.to_ne_bytes()),
+                    a(LISP_A_MAP_COUNT, &3u32.to_ne_bytes()),
+                ],
+            ),
+        )
+    }
+
+    /// RTM_NEWLINK of a device that is not a lisp device.
+    fn eth_payload(index: i32) -> Vec<u8> {
+        let mut p = vec![0u8; 16];
+        p[4..8].copy_from_slice(&index.to_ne_bytes());
+        p.extend(a(libc_ifla::IFNAME, b"eth0\0"));
+        p.extend(a(libc_ifla::LINKINFO, &a(1, b"veth\0")));
+        p
+    }
+
+    /// A fake kernel with lisp0 (index 5) and eth0 (index 2): RTM_GETLINK by name and dump
+    /// (unfiltered, as an old kernel), DEV_GET, and acks for the rest.
+    fn two_links(req: &[u8], seq: u32) -> Vec<Vec<u8>> {
+        let multi = NlmF::MULTI.bits();
+        let dump = msg_flags(req) & NlmF::DUMP.bits() != 0;
+        match msg_type(req) {
+            18 if dump => vec![
+                [
+                    msg(16, multi, seq, &eth_payload(2)),
+                    msg(
+                        16,
+                        multi,
+                        seq,
+                        &lisp_link_payload(5, "lisp0", Some(&[10, 0, 0, 1])),
+                    ),
+                ]
+                .concat(),
+                msg(3, multi, seq, &0i32.to_ne_bytes()),
+            ],
+            18 => {
+                let named = |n: &[u8]| req.windows(n.len()).any(|w| w == n);
+                let p = if named(b"lisp0\0") {
+                    lisp_link_payload(5, "lisp0", Some(&[10, 0, 0, 1]))
+                } else if named(b"eth0\0") {
+                    eth_payload(2)
+                } else {
+                    return vec![error_reply(seq, libc::ENODEV, req, None, None)];
+                };
+                vec![[msg(16, 0, seq, &p), ack(seq, req)].concat()]
+            }
+            FAM if dump => vec![
+                dev_reply(seq, multi),
+                msg(3, multi, seq, &0i32.to_ne_bytes()),
+            ],
+            FAM => vec![[dev_reply(seq, 0), ack(seq, req)].concat()],
+            _ => vec![ack(seq, req)],
+        }
+    }
+
+    #[test]
+    fn link_show_merges_rtnetlink_and_dev_get() {
+        let (r, out, sent) = run_line(true, two_links, "link show");
+        r.unwrap();
+        assert_eq!(
+            out,
+            "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"port\":4341,\
+             \"local\":\"10.0.0.1\",\"ttl\":\"inherit\",\"tos\":\"inherit\",\"udp_csum\":true,\
+             \"nonce\":false,\"external\":false,\"map_count\":3,\"mtu\":1444,\
+             \"operstate\":\"UP\"}]\n"
+        );
+        // The rtnetlink dump filtered by kind, then nlctrl and the DEV_GET dump.
+        assert_eq!(sent.len(), 3);
+        assert_eq!(sent[0][16..], wire::link_dump_lisp().bytes[16..]);
+        assert_eq!(msg_type(&sent[2]), FAM);
+        assert_ne!(msg_flags(&sent[2]) & NlmF::DUMP.bits(), 0);
+        let (r, out, sent) = run_line(false, two_links, "link show dev lisp0");
+        r.unwrap();
+        assert_eq!(
+            out,
+            "lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum \
+             nonce off external off maps 3 mtu 1444 state UP\n"
+        );
+        assert_eq!(sent[0][16..], wire::link_get("lisp0").bytes[16..]);
+        assert_eq!(msg_flags(&sent[2]) & NlmF::DUMP.bits(), 0);
+        // Not a lisp device, no device: errors of the kernel's side (exit 2).
+        let (r, _, _) = run_line(false, two_links, "link show eth0");
+        let e = r.unwrap_err();
+        assert_eq!(e.to_string(), "\"eth0\" is not a lisp device");
+        assert_eq!(e.exit_code(), 2);
+        let (r, _, _) = run_line(false, two_links, "link show nosuch");
+        let e = r.unwrap_err();
+        assert_eq!(
+            (e.to_string().as_str(), e.exit_code()),
+            ("No such device", 2)
+        );
+    }
+
+    #[test]
+    fn link_show_without_lisp_devices() {
+        // No lisp device: an empty list, and the lisp family is not even looked up.
+        let (r, out, sent) = run_line(
+            true,
+            |req, seq| {
+                assert_eq!(msg_type(req), 18);
+                let multi = NlmF::MULTI.bits();
+                vec![[
+                    msg(16, multi, seq, &eth_payload(2)),
+                    msg(3, multi, seq, &0i32.to_ne_bytes()),
+                ]
+                .concat()]
+            },
+            "link show",
+        );
+        r.unwrap();
+        assert_eq!(out, "[]\n");
+        assert_eq!(sent.len(), 1);
+    }
+
+    #[test]
+    fn link_add_and_set() {
+        let (r, _, sent) = run_line(
+            false,
+            two_links,
+            "link add lisp1 port 4342 local 2001:db8::1 iid 7 ttl 64 nonce",
+        );
+        r.unwrap();
+        assert_eq!(sent.len(), 1);
+        let c = crate::model::LinkConfig {
+            port: Some(4342),
+            local: Some("2001:db8::1".parse().unwrap()),
+            iid: Some(7),
+            ttl: Some(64),
+            nonce: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(sent[0][16..], wire::link_new("lisp1", None, &c).bytes[16..]);
+        // set: the device's index from RTM_GETLINK, then the change by index.
+        let (r, _, sent) = run_line(false, two_links, "link set lisp0 ttl 9 noudpcsum");
+        r.unwrap();
+        assert_eq!(sent.len(), 2);
+        let c = crate::model::LinkConfig {
+            ttl: Some(9),
+            udp_csum: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(sent[1][16..], wire::link_change(5, &c).bytes[16..]);
+        assert_eq!(msg_flags(&sent[1]), (NlmF::REQUEST | NlmF::ACK).bits());
+        // Only lisp devices are changed.
+        let (r, _, sent) = run_line(false, two_links, "link set eth0 iid 1");
+        assert_eq!(r.unwrap_err().to_string(), "\"eth0\" is not a lisp device");
+        assert_eq!(sent.len(), 1);
+        // Kernel refusals: the extack text, exit 2.
+        let refuse = |req: &[u8], seq: u32| {
+            if msg_type(req) == 16 {
+                vec![error_reply(
+                    seq,
+                    libc::EOPNOTSUPP,
+                    req,
+                    Some("port, local address and external mode are fixed: delete and re-create the device"),
+                    Some(48),
+                )]
+            } else {
+                two_links(req, seq)
+            }
+        };
+        let (r, _, _) = run_line(false, refuse, "link set lisp0 iid 1");
+        let e = r.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "port, local address and external mode are fixed: delete and re-create the device"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let (r, _, _) = run_line(false, refuse, "link add lisp1 local 10.0.0.1");
+        assert_eq!(r.unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -114,6 +114,22 @@ fn main() {
 mod tests {
     use super::*;
 
+    #[test]
+    fn usage_errors_send_nothing() {
+        for line in [
+            "link add lisp0 port 0",
+            "link add lisp0 iid 16777216",
+            "link add lisp0 ttl 300",
+            "link add lisp0 ttl 1 ttl 2",
+            "link set lisp0 port 4341",
+            "link set lisp0",
+        ] {
+            let argv: Vec<String> = line.split(' ').map(String::from).collect();
+            let open: Opener = Box::new(|_| panic!("nothing may be sent: {line}"));
+            assert_eq!(run_with(&argv, open), EXIT_USAGE, "{line}");
+        }
+    }
+
     /// `LISPCTL_BENCH_FILE=FILE cargo test --release -p lispctl bench_batch_file -- --ignored
     /// --nocapture`: `lispctl -batch FILE` end to end (reading, checking, packing) against a fake
     /// kernel that only acks.

@@ -396,6 +396,62 @@ pub fn stat_name(ty: u16) -> String {
     name.to_string()
 }
 
+/// The IFLA_INFO_DATA of a lisp device (IFLA_LISP_*), values as on the wire: what `link add`
+/// and `link set` send (only what was given) and what RTM_NEWLINK replies carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// UDP port, host order here (network order on the wire).
+    pub port: Option<u16>,
+    /// Local RLOC.
+    pub local: Option<IpAddr>,
+    pub iid: Option<u32>,
+    /// Outer TTL; 0 inherits the inner packet's.
+    pub ttl: Option<u8>,
+    /// Outer TOS; LISP_TOS_INHERIT inherits the inner packet's DSCP.
+    pub tos: Option<u8>,
+    pub external: Option<bool>,
+    pub udp_csum: Option<bool>,
+    pub nonce: Option<bool>,
+}
+
+impl LinkConfig {
+    /// Whether no attribute is set (nothing to send in IFLA_INFO_DATA).
+    pub fn is_empty(&self) -> bool {
+        *self == LinkConfig::default()
+    }
+}
+
+/// A device as RTM_NEWLINK describes it (`link show`), with the map-cache size DEV_GET adds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub ifindex: i32,
+    pub ifname: Option<String>,
+    /// IFLA_INFO_KIND.
+    pub kind: Option<String>,
+    pub mtu: Option<u32>,
+    /// IFLA_OPERSTATE (IF_OPER_*).
+    pub operstate: Option<u8>,
+    /// IFLA_INFO_DATA (empty when absent).
+    pub config: LinkConfig,
+    /// From DEV_GET.
+    pub map_count: Option<u32>,
+}
+
+/// The name `ip link` gives an operational state (IF_OPER_*); unknown values print as numbers.
+pub fn operstate_name(v: u8) -> String {
+    let name = match v {
+        0 => "UNKNOWN",
+        1 => "NOTPRESENT",
+        2 => "DOWN",
+        3 => "LOWERLAYERDOWN",
+        4 => "TESTING",
+        5 => "DORMANT",
+        6 => "UP",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
 /// A cache-miss notification (LISP_CMD_MISS event).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MissInfo {
@@ -612,5 +668,20 @@ mod tests {
             Action::parse("forward").unwrap().value(),
             LISP_ACTION_FORWARD
         );
+        // IF_OPER_* as libc numbers them.
+        assert_eq!(operstate_name(libc::IF_OPER_UP as u8), "UP");
+        assert_eq!(operstate_name(libc::IF_OPER_DOWN as u8), "DOWN");
+        assert_eq!(operstate_name(libc::IF_OPER_UNKNOWN as u8), "UNKNOWN");
+        assert_eq!(
+            operstate_name(libc::IF_OPER_LOWERLAYERDOWN as u8),
+            "LOWERLAYERDOWN"
+        );
+        assert_eq!(operstate_name(9), "9");
+        assert!(LinkConfig::default().is_empty());
+        assert!(!LinkConfig {
+            nonce: Some(false),
+            ..LinkConfig::default()
+        }
+        .is_empty());
     }
 }

@@ -219,13 +219,15 @@ mod tests {
         let mut req = wire::link_get("lo").bytes;
         let mut link = None;
         c.request(&mut req, &mut |m| {
-            link = Some(wire::parse_link(m.payload)?);
+            link = Some(wire::parse_link_info(m.payload)?);
             Ok(())
         })
         .unwrap();
-        let (index, kind) = link.unwrap();
-        assert!(index > 0);
-        assert_eq!(kind, None);
+        let l = link.unwrap();
+        assert!(l.ifindex > 0);
+        assert_eq!(l.kind, None);
+        assert_eq!(l.ifname.as_deref(), Some("lo"));
+        assert!(l.mtu.is_some() && l.operstate.is_some(), "{l:?}");
         assert!(attrs_of(&[]).unwrap().is_empty());
     }
 }

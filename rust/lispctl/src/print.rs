@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use lisp_uapi::LISP_TOS_INHERIT;
+
 use crate::model::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,14 +337,46 @@ pub fn print_entries(p: &mut Printer, entries: &[EntryInfo], lookup: bool) {
     p.close_array();
 }
 
-/// `link show`: `lisp0 ifindex 5 iid 0 port 4341 maps 2`.
-pub fn print_dev(p: &mut Printer, d: &DevInfo) {
+/// `link show`: `lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum
+/// nonce off external off maps 3 mtu 1444 state UP` (`local` only when set; what the kernel did
+/// not report is left out). JSON: ifname, ifindex, iid, port, local, ttl and tos ("inherit" or a
+/// number), udp_csum, nonce, external, map_count, mtu, operstate; null when not reported.
+pub fn print_link(p: &mut Printer, l: &LinkInfo) {
+    let c = &l.config;
     p.open_object(None);
-    p.string("ifname", "", name_or_none(&d.ifname));
-    p.opt_uint("ifindex", "ifindex", d.ifindex.map(u64::from));
-    p.opt_uint("default_iid", "iid", d.default_iid.map(u64::from));
-    p.opt_uint("port", "port", d.port.map(u64::from));
-    p.opt_uint("map_count", "maps", d.map_count.map(u64::from));
+    p.string("ifname", "", name_or_none(&l.ifname));
+    p.uint("ifindex", "ifindex", u64::try_from(l.ifindex).unwrap_or(0));
+    p.opt_uint("iid", "iid", c.iid.map(u64::from));
+    p.opt_uint("port", "port", c.port.map(u64::from));
+    let local = c.local.map(|a| a.to_string());
+    p.opt_string("local", "local", local.as_deref());
+    match c.ttl {
+        Some(0) => p.string("ttl", "ttl", "inherit"),
+        t => p.opt_uint("ttl", "ttl", t.map(u64::from)),
+    }
+    match c.tos {
+        Some(LISP_TOS_INHERIT) => p.string("tos", "tos", "inherit"),
+        Some(t) => {
+            // Hexadecimal in text, as `ip` prints a TOS.
+            p.json_uint("tos", Some(t.into()));
+            p.text("tos", &format!("{t:#x}"));
+        }
+        None => p.json_only_null("tos"),
+    }
+    for (key, on, off, v) in [
+        ("udp_csum", "udpcsum", "noudpcsum", c.udp_csum),
+        ("nonce", "nonce on", "nonce off", c.nonce),
+        ("external", "external on", "external off", c.external),
+    ] {
+        match v {
+            Some(v) => p.boolean(key, on, off, v),
+            None => p.json_only_null(key),
+        }
+    }
+    p.opt_uint("map_count", "maps", l.map_count.map(u64::from));
+    p.opt_uint("mtu", "mtu", l.mtu.map(u64::from));
+    let state = l.operstate.map(operstate_name);
+    p.opt_string("operstate", "state", state.as_deref());
     p.close_object();
     p.newline();
 }
@@ -503,19 +537,108 @@ mod tests {
         assert!(v[0]["selected_rloc"].is_null());
     }
 
+    /// A lisp device as `link show` gets it (RTM_NEWLINK and DEV_GET).
+    pub fn sample_link() -> LinkInfo {
+        LinkInfo {
+            ifindex: 5,
+            ifname: Some("lisp0".into()),
+            kind: Some("lisp".into()),
+            mtu: Some(1444),
+            operstate: Some(6),
+            config: LinkConfig {
+                port: Some(4341),
+                local: Some(ip("10.0.0.1")),
+                iid: Some(0),
+                ttl: Some(0),
+                tos: Some(LISP_TOS_INHERIT),
+                external: Some(false),
+                udp_csum: Some(true),
+                nonce: Some(false),
+            },
+            map_count: Some(3),
+        }
+    }
+
+    #[test]
+    fn link_text_and_json() {
+        let l = sample_link();
+        let s = render(Mode::Text, |p| print_link(p, &l));
+        assert_eq!(
+            s,
+            "lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum \
+             nonce off external off maps 3 mtu 1444 state UP\n"
+        );
+        let s = render(JSON, |p| {
+            p.open_array(None);
+            print_link(p, &l);
+            p.close_array();
+        });
+        assert_eq!(
+            s,
+            "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"port\":4341,\"local\":\"10.0.0.1\",\
+             \"ttl\":\"inherit\",\"tos\":\"inherit\",\"udp_csum\":true,\"nonce\":false,\
+             \"external\":false,\"map_count\":3,\"mtu\":1444,\"operstate\":\"UP\"}]\n"
+        );
+        // Fixed values; no local address.
+        let fixed = LinkInfo {
+            config: LinkConfig {
+                local: None,
+                ttl: Some(64),
+                tos: Some(0x10),
+                udp_csum: Some(false),
+                nonce: Some(true),
+                external: Some(true),
+                iid: Some(7),
+                port: Some(4342),
+            },
+            operstate: Some(2),
+            ..sample_link()
+        };
+        let s = render(Mode::Text, |p| print_link(p, &fixed));
+        assert_eq!(
+            s,
+            "lisp0 ifindex 5 iid 7 port 4342 ttl 64 tos 0x10 noudpcsum nonce on external on \
+             maps 3 mtu 1444 state DOWN\n"
+        );
+        let s = render(JSON, |p| print_link(p, &fixed));
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert!(v["local"].is_null());
+        assert_eq!((v["ttl"].as_u64(), v["tos"].as_u64()), (Some(64), Some(16)));
+        assert_eq!(
+            (&v["udp_csum"], &v["nonce"], &v["external"]),
+            (&false.into(), &true.into(), &true.into())
+        );
+        // What the kernel did not report: left out of the text, null in JSON.
+        let bare = LinkInfo {
+            ifindex: 9,
+            ifname: Some("l".into()),
+            ..LinkInfo::default()
+        };
+        assert_eq!(
+            render(Mode::Text, |p| print_link(p, &bare)),
+            "l ifindex 9\n"
+        );
+        let s = render(JSON, |p| print_link(p, &bare));
+        assert_eq!(
+            s,
+            "{\"ifname\":\"l\",\"ifindex\":9,\"iid\":null,\"port\":null,\"local\":null,\
+             \"ttl\":null,\"tos\":null,\"udp_csum\":null,\"nonce\":null,\"external\":null,\
+             \"map_count\":null,\"mtu\":null,\"operstate\":null}\n"
+        );
+    }
+
     #[test]
     fn pretty_json() {
         let s = render(Mode::Json { pretty: true }, |p| {
             p.open_array(None);
-            print_dev(
+            print_link(
                 p,
-                &DevInfo {
-                    ifindex: Some(5),
+                &LinkInfo {
+                    ifindex: 5,
                     ifname: Some("lisp0".into()),
-                    default_iid: Some(0),
-                    port: Some(4341),
                     map_count: Some(2),
-                    stats: vec![],
+                    mtu: Some(1444),
+                    ..LinkInfo::default()
                 },
             );
             p.close_array();
@@ -523,7 +646,10 @@ mod tests {
         assert_eq!(
             s,
             "[\n    {\n        \"ifname\": \"lisp0\",\n        \"ifindex\": 5,\n        \
-             \"default_iid\": 0,\n        \"port\": 4341,\n        \"map_count\": 2\n    }\n]\n"
+             \"iid\": null,\n        \"port\": null,\n        \"local\": null,\n        \
+             \"ttl\": null,\n        \"tos\": null,\n        \"udp_csum\": null,\n        \
+             \"nonce\": null,\n        \"external\": null,\n        \"map_count\": 2,\n        \
+             \"mtu\": 1444,\n        \"operstate\": null\n    }\n]\n"
         );
     }
 
@@ -541,8 +667,6 @@ mod tests {
                 (42, 3),
             ],
         };
-        let s = render(Mode::Text, |p| print_dev(p, &d));
-        assert_eq!(s, "lisp0 ifindex 5 iid 0 port 4341 maps 2\n");
         let s = render(Mode::Text, |p| print_stats(p, &d));
         assert_eq!(
             s,

@@ -541,23 +541,93 @@ fn ifinfomsg(index: i32, attrs: RtBuffer<Ifla, Buffer>) -> Ifinfomsg {
         .expect("ifinfomsg fields set")
 }
 
-/// RTM_NEWLINK creating a lisp device (IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO/IFLA_INFO_KIND).
-pub fn link_new(name: &str, mtu: Option<u32>) -> Request {
+/// The IFLA_LISP_* attributes of `c`, only those set, in attribute order: PORT (u16, network
+/// byte order), LOCAL (4 or 16 bytes), IID (u32), TTL, TOS, EXTERNAL, UDP_CSUM, NONCE (u8 each).
+pub fn info_data(c: &LinkConfig) -> Vec<Attr> {
+    let mut a = Vec::new();
+    if let Some(port) = c.port {
+        a.push(attr(IFLA_LISP_PORT, port.to_be_bytes().to_vec()));
+    }
+    if let Some(local) = &c.local {
+        a.push(attr(IFLA_LISP_LOCAL, addr_bytes(local)));
+    }
+    if let Some(iid) = c.iid {
+        a.push(attr(IFLA_LISP_IID, iid));
+    }
+    if let Some(ttl) = c.ttl {
+        a.push(attr(IFLA_LISP_TTL, ttl));
+    }
+    if let Some(tos) = c.tos {
+        a.push(attr(IFLA_LISP_TOS, tos));
+    }
+    for (ty, v) in [
+        (IFLA_LISP_EXTERNAL, c.external),
+        (IFLA_LISP_UDP_CSUM, c.udp_csum),
+        (IFLA_LISP_NONCE, c.nonce),
+    ] {
+        if let Some(v) = v {
+            a.push(attr(ty, u8::from(v)));
+        }
+    }
+    a
+}
+
+/// IFLA_LINKINFO { IFLA_INFO_KIND "lisp", IFLA_INFO_DATA { `info_data(c)` } (left out when
+/// nothing is set) }. Like iproute2's, the rtnetlink nests carry no NLA_F_NESTED.
+fn linkinfo(c: &LinkConfig) -> Rtattr<Ifla, Buffer> {
+    let mut info = rtattr(Ifla::Linkinfo, Buffer::new())
+        .nest(&rtattr(IflaInfo::Kind, LISP_KIND))
+        .expect("serializing into memory cannot fail");
+    if !c.is_empty() {
+        let mut data = Cursor::new(Vec::new());
+        for a in info_data(c) {
+            a.to_bytes(&mut data)
+                .expect("serializing into memory cannot fail");
+        }
+        info = info
+            .nest(&rtattr(IflaInfo::Data, Buffer::from(data.into_inner())))
+            .expect("serializing into memory cannot fail");
+    }
+    info
+}
+
+/// RTM_NEWLINK creating a lisp device: IFLA_IFNAME, IFLA_MTU (if given), IFLA_LINKINFO
+/// { IFLA_INFO_KIND, IFLA_INFO_DATA (if any option is given) }.
+pub fn link_new(name: &str, mtu: Option<u32>, c: &LinkConfig) -> Request {
     let mut attrs = RtBuffer::new();
     attrs.push(rtattr(Ifla::Ifname, name));
     if let Some(mtu) = mtu {
         attrs.push(rtattr(Ifla::Mtu, mtu));
     }
-    attrs.push(
-        rtattr(Ifla::Linkinfo, Buffer::new())
-            .nest(&rtattr(IflaInfo::Kind, LISP_KIND))
-            .expect("serializing into memory cannot fail"),
-    );
+    attrs.push(linkinfo(c));
     Request::ack(message(
         u16::from(Rtm::Newlink),
         NlmF::ACK | NlmF::CREATE | NlmF::EXCL,
         ifinfomsg(0, attrs),
     ))
+}
+
+/// RTM_NEWLINK changing the existing device `ifindex` (no NLM_F_CREATE): IFLA_LINKINFO
+/// { IFLA_INFO_KIND, IFLA_INFO_DATA }.
+pub fn link_change(ifindex: i32, c: &LinkConfig) -> Request {
+    let mut attrs = RtBuffer::new();
+    attrs.push(linkinfo(c));
+    Request::ack(message(
+        u16::from(Rtm::Newlink),
+        NlmF::ACK,
+        ifinfomsg(ifindex, attrs),
+    ))
+}
+
+/// RTM_GETLINK dump of the lisp devices (IFLA_LINKINFO { IFLA_INFO_KIND "lisp" }, which the
+/// kernel filters the dump by).
+pub fn link_dump_lisp() -> Request {
+    let mut attrs = RtBuffer::new();
+    attrs.push(linkinfo(&LinkConfig::default()));
+    Request {
+        bytes: message(u16::from(Rtm::Getlink), NlmF::DUMP, ifinfomsg(0, attrs)),
+        dump: true,
+    }
 }
 
 /// RTM_GETLINK of one device by name.
@@ -949,27 +1019,89 @@ pub fn parse_family(payload: &[u8]) -> Result<Family, Error> {
     Ok(f)
 }
 
-/// An RTM_NEWLINK reply: the device's index and its IFLA_INFO_KIND, if any.
-pub fn parse_link(payload: &[u8]) -> Result<(i32, Option<String>), Error> {
-    let ifi = Ifinfomsg::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
-        .map_err(|e| Error::reply(format!("bad RTM_NEWLINK: {e}")))?;
-    let mut kind = None;
-    for a in ifi.rtattrs().iter() {
-        if *a.rta_type() != Ifla::Linkinfo {
-            continue;
-        }
-        let info = a
-            .get_attr_handle::<IflaInfo>()
-            .map_err(|e| Error::reply(format!("bad IFLA_LINKINFO: {e}")))?;
-        for i in info.iter() {
-            if *i.rta_type() == IflaInfo::Kind {
-                let b = i.rta_payload().as_ref();
-                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                kind = Some(String::from_utf8_lossy(&b[..end]).into_owned());
-            }
+/// A u16 in network byte order (IFLA_LISP_PORT carries no NLA_F_NET_BYTEORDER).
+fn get_be16(a: &Attr, what: &str) -> Result<u16, Error> {
+    let b: [u8; 2] = data(a).try_into().map_err(|_| bad(what, a))?;
+    Ok(u16::from_be_bytes(b))
+}
+
+fn get_bool(a: &Attr, what: &str) -> Result<bool, Error> {
+    get_u8(a, what).map(|v| v != 0)
+}
+
+/// The IFLA_INFO_DATA of a lisp device. Unknown attributes are ignored.
+pub fn parse_info_data(b: &[u8]) -> Result<LinkConfig, Error> {
+    let mut c = LinkConfig::default();
+    for a in attrs_of(b)? {
+        match ty(&a) {
+            IFLA_LISP_PORT => c.port = Some(get_be16(&a, "IFLA_LISP_PORT")?),
+            IFLA_LISP_LOCAL => c.local = Some(get_addr(&a, "IFLA_LISP_LOCAL")?),
+            IFLA_LISP_IID => c.iid = Some(get_u32(&a, "IFLA_LISP_IID")?),
+            IFLA_LISP_TTL => c.ttl = Some(get_u8(&a, "IFLA_LISP_TTL")?),
+            IFLA_LISP_TOS => c.tos = Some(get_u8(&a, "IFLA_LISP_TOS")?),
+            IFLA_LISP_EXTERNAL => c.external = Some(get_bool(&a, "IFLA_LISP_EXTERNAL")?),
+            IFLA_LISP_UDP_CSUM => c.udp_csum = Some(get_bool(&a, "IFLA_LISP_UDP_CSUM")?),
+            IFLA_LISP_NONCE => c.nonce = Some(get_bool(&a, "IFLA_LISP_NONCE")?),
+            _ => {}
         }
     }
-    Ok((*ifi.ifi_index(), kind))
+    Ok(c)
+}
+
+/// An RTM_NEWLINK message (a reply to RTM_GETLINK): index, IFLA_IFNAME, IFLA_MTU,
+/// IFLA_OPERSTATE, and IFLA_LINKINFO's IFLA_INFO_KIND; its IFLA_INFO_DATA is parsed as a lisp
+/// device's when the kind is "lisp".
+pub fn parse_link_info(payload: &[u8]) -> Result<LinkInfo, Error> {
+    let ifi = Ifinfomsg::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
+        .map_err(|e| Error::reply(format!("bad RTM_NEWLINK: {e}")))?;
+    let mut l = LinkInfo {
+        ifindex: *ifi.ifi_index(),
+        ..LinkInfo::default()
+    };
+    let mut info_data = None;
+    for a in ifi.rtattrs().iter() {
+        let b = a.rta_payload().as_ref();
+        match a.rta_type() {
+            Ifla::Ifname => {
+                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                l.ifname = Some(String::from_utf8_lossy(&b[..end]).into_owned());
+            }
+            Ifla::Mtu => match <[u8; 4]>::try_from(b) {
+                Ok(m) => l.mtu = Some(u32::from_ne_bytes(m)),
+                Err(_) => return Err(Error::reply(format!("IFLA_MTU has {} bytes", b.len()))),
+            },
+            Ifla::Operstate => match b {
+                [v] => l.operstate = Some(*v),
+                _ => {
+                    return Err(Error::reply(format!(
+                        "IFLA_OPERSTATE has {} bytes",
+                        b.len()
+                    )))
+                }
+            },
+            Ifla::Linkinfo => {
+                let info = a
+                    .get_attr_handle::<IflaInfo>()
+                    .map_err(|e| Error::reply(format!("bad IFLA_LINKINFO: {e}")))?;
+                for i in info.iter() {
+                    let b = i.rta_payload().as_ref();
+                    match i.rta_type() {
+                        IflaInfo::Kind => {
+                            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                            l.kind = Some(String::from_utf8_lossy(&b[..end]).into_owned());
+                        }
+                        IflaInfo::Data => info_data = Some(b.to_vec()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let (Some(b), Some(LISP_KIND)) = (info_data, l.kind.as_deref()) {
+        l.config = parse_info_data(&b)?;
+    }
+    Ok(l)
 }
 
 #[cfg(test)]
@@ -1396,7 +1528,7 @@ pub mod tests {
 
     #[test]
     fn link_requests() {
-        let r = link_new("lisp0", Some(1400));
+        let r = link_new("lisp0", Some(1400), &LinkConfig::default());
         let mut ifi = vec![0u8; 16];
         ifi.extend(a(libc_ifla::IFNAME, b"lisp0\0"));
         ifi.extend(a(libc_ifla::MTU, &1400u32.to_ne_bytes()));
@@ -1412,15 +1544,211 @@ pub mod tests {
         );
     }
 
+    /// The IFLA_INFO_DATA nest of `link add` with every option, from the command line to the
+    /// bytes, spelled out (little-endian host).
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn link_add_info_data_bytes() {
+        let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
+                    tos 0x10 noudpcsum nonce";
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Ok(crate::args::Command::LinkAdd { name, mtu, config }) =
+            crate::args::parse_command(&words)
+        else {
+            panic!("{line}")
+        };
+        let r = link_new(&name, mtu, &config);
+        #[rustfmt::skip]
+        let data: &[u8] = &[
+            68, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 8 * 8 bytes
+            6, 0, 1, 0, 0x10, 0xf6, 0, 0,   // IFLA_LISP_PORT 4342, network order
+            8, 0, 2, 0, 10, 0, 0, 1,        // IFLA_LISP_LOCAL 10.0.0.1
+            8, 0, 3, 0, 7, 0, 0, 0,         // IFLA_LISP_IID 7, host order
+            5, 0, 4, 0, 64, 0, 0, 0,        // IFLA_LISP_TTL 64
+            5, 0, 5, 0, 0x10, 0, 0, 0,      // IFLA_LISP_TOS 0x10
+            5, 0, 6, 0, 1, 0, 0, 0,         // IFLA_LISP_EXTERNAL 1
+            5, 0, 7, 0, 0, 0, 0, 0,         // IFLA_LISP_UDP_CSUM 0
+            5, 0, 8, 0, 1, 0, 0, 0,         // IFLA_LISP_NONCE 1
+        ];
+        #[rustfmt::skip]
+        let linkinfo: &[u8] = &[
+            84, 0, 18, 0,                   // IFLA_LINKINFO, 4 + 12 + 68 bytes
+            9, 0, 1, 0, b'l', b'i', b's', b'p', 0, 0, 0, 0, // IFLA_INFO_KIND "lisp"
+        ];
+        let want_attrs = [
+            &a(libc_ifla::IFNAME, b"lisp0\0")[..],
+            &a(libc_ifla::MTU, &1400u32.to_ne_bytes()),
+            linkinfo,
+            data,
+        ]
+        .concat();
+        // nlmsghdr, ifinfomsg (AF_UNSPEC, index 0), then the attributes.
+        assert_eq!(r.bytes.len(), 16 + 16 + want_attrs.len());
+        assert_eq!(&r.bytes[..4], &(r.bytes.len() as u32).to_ne_bytes());
+        assert_eq!(&r.bytes[4..6], &16u16.to_ne_bytes());
+        let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
+        assert_eq!(&r.bytes[6..8], &flags.to_ne_bytes());
+        assert_eq!(&r.bytes[16..32], &[0u8; 16]);
+        assert_eq!(&r.bytes[32..], &want_attrs[..]);
+        // The same with the independent encoder.
+        let want = a(
+            libc_ifla::LINKINFO,
+            &[
+                a(1, b"lisp\0"),
+                a(
+                    2,
+                    &[
+                        a(IFLA_LISP_PORT, &4342u16.to_be_bytes()),
+                        a(IFLA_LISP_LOCAL, &[10, 0, 0, 1]),
+                        a(IFLA_LISP_IID, &7u32.to_ne_bytes()),
+                        a(IFLA_LISP_TTL, &[64]),
+                        a(IFLA_LISP_TOS, &[0x10]),
+                        a(IFLA_LISP_EXTERNAL, &[1]),
+                        a(IFLA_LISP_UDP_CSUM, &[0]),
+                        a(IFLA_LISP_NONCE, &[1]),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        );
+        assert_eq!(&r.bytes[r.bytes.len() - want.len()..], &want[..]);
+        // And it parses back.
+        assert_eq!(parse_info_data(&data[4..]).unwrap(), config);
+    }
+
+    #[test]
+    fn link_info_data_options() {
+        // Only the options given, IPv6 local, inherit values.
+        let c = LinkConfig {
+            local: Some(ip("2001:db8::1")),
+            ttl: Some(0),
+            tos: Some(LISP_TOS_INHERIT),
+            udp_csum: Some(true),
+            ..LinkConfig::default()
+        };
+        let got: Vec<u8> = info_data(&c).iter().flat_map(bytes).collect();
+        let want = [
+            a(IFLA_LISP_LOCAL, &ip6("2001:db8::1")),
+            a(IFLA_LISP_TTL, &[0]),
+            a(IFLA_LISP_TOS, &[1]),
+            a(IFLA_LISP_UDP_CSUM, &[1]),
+        ]
+        .concat();
+        assert_eq!(got, want);
+        assert_eq!(&got[..4], &[20, 0, 2, 0]);
+        assert!(info_data(&LinkConfig::default()).is_empty());
+        // link set: RTM_NEWLINK by index, without NLM_F_CREATE, no IFLA_IFNAME.
+        let c = LinkConfig {
+            iid: Some(3),
+            nonce: Some(false),
+            ..LinkConfig::default()
+        };
+        let r = link_change(9, &c);
+        let mut ifi = vec![0u8; 16];
+        ifi[4..8].copy_from_slice(&9i32.to_ne_bytes());
+        ifi.extend(a(
+            libc_ifla::LINKINFO,
+            &[
+                a(1, b"lisp\0"),
+                a(
+                    2,
+                    &[
+                        a(IFLA_LISP_IID, &3u32.to_ne_bytes()),
+                        a(IFLA_LISP_NONCE, &[0]),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        ));
+        assert!(!r.dump);
+        assert_eq!(
+            r.bytes,
+            msg(16, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi)
+        );
+        // link show: a dump filtered by kind.
+        let r = link_dump_lisp();
+        assert!(r.dump);
+        let mut ifi = vec![0u8; 16];
+        ifi.extend(a(libc_ifla::LINKINFO, &a(1, b"lisp\0")));
+        assert_eq!(
+            r.bytes,
+            msg(18, (NlmF::REQUEST | NlmF::DUMP).bits(), 0, &ifi)
+        );
+    }
+
     /// IFLA_* numbers (if_link.h), spelled out so the test does not use what it checks.
-    mod libc_ifla {
+    pub mod libc_ifla {
         pub const IFNAME: u16 = 3;
         pub const MTU: u16 = 4;
+        pub const OPERSTATE: u16 = 16;
         pub const LINKINFO: u16 = 18;
+    }
+
+    /// The payload of an RTM_NEWLINK reply for a lisp device, as the kernel's `fill_info`
+    /// writes IFLA_INFO_DATA (PORT in network order, LOCAL only when set).
+    pub fn lisp_link_payload(index: i32, name: &str, local: Option<&[u8]>) -> Vec<u8> {
+        let mut data = vec![a(IFLA_LISP_PORT, &4341u16.to_be_bytes())];
+        if let Some(l) = local {
+            data.push(a(IFLA_LISP_LOCAL, l));
+        }
+        data.extend([
+            a(IFLA_LISP_IID, &0u32.to_ne_bytes()),
+            a(IFLA_LISP_TTL, &[0]),
+            a(IFLA_LISP_TOS, &[LISP_TOS_INHERIT]),
+            a(IFLA_LISP_EXTERNAL, &[0]),
+            a(IFLA_LISP_UDP_CSUM, &[1]),
+            a(IFLA_LISP_NONCE, &[0]),
+            a(99, &[1, 2, 3]),
+        ]);
+        let mut p = vec![0u8; 16];
+        p[4..8].copy_from_slice(&index.to_ne_bytes());
+        p.extend(a(libc_ifla::IFNAME, &[name.as_bytes(), b"\0"].concat()));
+        p.extend(a(libc_ifla::MTU, &1444u32.to_ne_bytes()));
+        p.extend(a(libc_ifla::OPERSTATE, &[6]));
+        p.extend(a(
+            libc_ifla::LINKINFO,
+            &[a(1, b"lisp\0"), a(2, &data.concat())].concat(),
+        ));
+        p.extend(a(52 | 0x8000, &a(53, b"alt\0")));
+        p
     }
 
     #[test]
     fn link_reply() {
+        let l = parse_link_info(&lisp_link_payload(5, "lisp0", Some(&[10, 0, 0, 1]))).unwrap();
+        assert_eq!(
+            l,
+            LinkInfo {
+                ifindex: 5,
+                ifname: Some("lisp0".into()),
+                kind: Some("lisp".into()),
+                mtu: Some(1444),
+                operstate: Some(6),
+                config: LinkConfig {
+                    port: Some(4341),
+                    local: Some(ip("10.0.0.1")),
+                    iid: Some(0),
+                    ttl: Some(0),
+                    tos: Some(LISP_TOS_INHERIT),
+                    external: Some(false),
+                    udp_csum: Some(true),
+                    nonce: Some(false),
+                },
+                map_count: None,
+            }
+        );
+        let l = parse_link_info(&lisp_link_payload(6, "l", Some(&ip6("2001:db8::9")))).unwrap();
+        assert_eq!(l.config.local, Some(ip("2001:db8::9")));
+        assert_eq!(
+            parse_link_info(&lisp_link_payload(6, "l", None))
+                .unwrap()
+                .config
+                .local,
+            None
+        );
+        // Empty IFLA_INFO_DATA; another kind's data is not read as lisp's.
         let mut p = vec![0u8; 16];
         p[4..8].copy_from_slice(&9i32.to_ne_bytes());
         p.extend(a(libc_ifla::IFNAME, b"lisp0\0"));
@@ -1429,11 +1757,33 @@ pub mod tests {
             &[a(1, b"lisp\0"), a(2, &[])].concat(),
         ));
         p.extend(a(52 | 0x8000, &a(53, b"alt\0")));
-        assert_eq!(parse_link(&p).unwrap(), (9, Some("lisp".into())));
+        let l = parse_link_info(&p).unwrap();
+        assert_eq!((l.ifindex, l.kind.as_deref()), (9, Some("lisp")));
+        assert!(l.config.is_empty());
+        let mut p = vec![0u8; 16];
+        p.extend(a(
+            libc_ifla::LINKINFO,
+            &[a(1, b"vxlan\0"), a(2, &a(IFLA_LISP_PORT, &[1, 2, 3]))].concat(),
+        ));
+        let l = parse_link_info(&p).unwrap();
+        assert_eq!(l.kind.as_deref(), Some("vxlan"));
+        assert!(l.config.is_empty());
         let mut p = vec![0u8; 16];
         p[4..8].copy_from_slice(&1i32.to_ne_bytes());
         p.extend(a(libc_ifla::IFNAME, b"lo\0"));
-        assert_eq!(parse_link(&p).unwrap(), (1, None));
+        let l = parse_link_info(&p).unwrap();
+        assert_eq!((l.ifindex, l.kind), (1, None));
+        // Broken attributes are errors, not panics.
+        let mut p = vec![0u8; 16];
+        p.extend(a(
+            libc_ifla::LINKINFO,
+            &[a(1, b"lisp\0"), a(2, &a(IFLA_LISP_PORT, &[1, 2, 3]))].concat(),
+        ));
+        assert!(parse_link_info(&p).is_err());
+        let mut p = vec![0u8; 16];
+        p.extend(a(libc_ifla::MTU, &[1]));
+        assert!(parse_link_info(&p).is_err());
+        assert!(parse_link_info(&[0; 8]).is_err());
     }
 
     /// A MAP_GET reply as the kernel sends it.
