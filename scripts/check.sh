@@ -43,7 +43,7 @@ start=$(date +%s)
 "$top/scripts/deps.sh" || { result 1 "dependencies installed"; finish; }
 
 # 1. Host checks.
-step "rustfmt: userspace crates" cargo fmt --manifest-path rust/Cargo.toml --check
+step "rustfmt: userspace crates" cargo fmt --manifest-path rust/Cargo.toml --all --check
 step "rustfmt: kernel module" rustfmt --check --edition 2021 rust/module/lisp_main.rs
 step "clippy: userspace crates" \
 	cargo clippy --manifest-path rust/Cargo.toml --all-targets --quiet -- -D warnings

@@ -8,8 +8,10 @@
 
 source "$(dirname "$0")/lib.sh"
 
+: "${LISPCTL:?LISPCTL must point to the lispctl binary}"
+
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 16
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns NS0 NS1 || ktap_exit_fail_msg "cannot create namespaces"
@@ -113,6 +115,26 @@ test_netns_delete_removes_devices() {
 	! ip netns list | grep -q "$NS1" && lisp_unload && lisp_load
 }
 
+test_lispctl_options() {
+	local j
+	ip netns exec "$NS1" "$LISPCTL" link add lisp5 port 4342 local 10.0.0.1 iid 7 ttl 64 \
+		tos 0x10 noudpcsum nonce || return 1
+	j=$(ip netns exec "$NS1" "$LISPCTL" -j link show lisp5) || return 1
+	echo "# $j"
+	[ "$(jq -r '.[0] | "\(.port) \(.local) \(.iid) \(.ttl) \(.tos) \(.udp_csum) \(.nonce) \(.external)"' <<<"$j")" = \
+		"4342 10.0.0.1 7 64 16 false true false" ]
+}
+
+test_lispctl_set() {
+	local j
+	ip netns exec "$NS1" "$LISPCTL" link set lisp5 iid 9 ttl inherit udpcsum || return 1
+	j=$(ip netns exec "$NS1" "$LISPCTL" -j link show lisp5) || return 1
+	[ "$(jq -r '.[0] | "\(.port) \(.iid) \(.ttl) \(.udp_csum)"' <<<"$j")" = "4342 9 inherit true" ] &&
+		fails_with 'invalid iid "16777216"' ip netns exec "$NS1" "$LISPCTL" link set lisp5 iid 16777216 &&
+		fails_with "fixed at creation" ip netns exec "$NS1" "$LISPCTL" link set lisp5 port 4343 &&
+		ip netns exec "$NS1" "$LISPCTL" link del lisp5
+}
+
 check "ip link add lisp0 type lisp" test_create
 check "random, unicast, locally administered MAC per device" test_random_mac
 check "MTU defaults: 1444, range 68-65479" test_mtu_defaults
@@ -126,6 +148,8 @@ check "duplicate name refused" test_duplicate_name
 check "unknown lisp arguments refused by ip" test_garbage_args
 check "netns move refused with a message" test_netns_move_refused
 check "ip link del" test_delete
+check "lispctl link add with every option; link show reports them" test_lispctl_options
+check "lispctl link set changes what may change, refuses the rest" test_lispctl_set
 check "netns deletion removes its lisp devices" test_netns_delete_removes_devices
 
 ktap_finished
