@@ -9,13 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 cd "$top"
 
-"$top/scripts/deps.sh"
-KDIR=$("$top/scripts/build-kernel.sh")
-export KDIR
-make -s -C "$KDIR" M="$top" modules >/dev/null
-cargo build --release --quiet --manifest-path rust/Cargo.toml -p lispctl
+prepare
 # kmemleak's per-allocation bookkeeping would distort the memory and speed figures.
 LISP_VM_APPEND="kmemleak=off" scripts/vm.sh -- \
 	"KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
-	"LISPCTL=$top/rust/target/release/lispctl selftests/bench.sh" 2>&1 |
-	grep -vE '^\[ *[0-9]+\.[0-9]+\]'
+	"LISPCTL=$LISPCTL selftests/bench.sh" 2>&1 | no_console

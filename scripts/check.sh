@@ -75,7 +75,7 @@ vmstart=$(date +%s)
 scripts/vm.sh --rwdir "$res" -- \
 	"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
 	"LISPCTL=$top/rust/target/release/lispctl" \
-	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]'
+	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | no_console
 echo "# selftests: VM run took $(( $(date +%s) - vmstart )) s"
 if read -r vp vf vs <"$res/summary" 2>/dev/null; then
 	pass=$((pass + vp)) fail=$((fail + vf)) skip=$((skip + vs))

@@ -49,7 +49,7 @@ wait $cap || true
 
 title "One encapsulated packet on the underlay, decoded by tshark's lisp-data dissector"
 tshark -r /tmp/lisp-demo.pcap -O lisp-data -d udp.port==4341,lisp-data 2>/dev/null |
-	sed -n '/^Frame/p;/^Internet Protocol/p;/^User Datagram/p;/^Locator/,/Instance ID/p;/^Internet Control/p'
+	sed -n '/^Frame/p;/^Internet Protocol/p;/^User Datagram/p;/^Locator/,/Instance ID:/p;/^Internet Control/p'
 
 title "Counters"
 say ip netns exec hv1 "$L" stats dev lisp0
