@@ -4,7 +4,7 @@
 # The data path between two "hypervisors" joined by a veth underlay (IPv4 and IPv6), with a
 # "VM" namespace behind each: inner IPv4 and IPv6 over outer IPv4 and IPv6 in routed mode,
 # TCP, what goes on the wire (tshark's lisp-data dissector), a Linux bridge port with a tc rule
-# rewriting the fixed MAC, drops with their counters, and a large map-cache.
+# rewriting the fixed MAC, drops with their counters, PMTU, and a large map-cache.
 #
 #   vm1 ---tap0-[ hv1: lisp0 ]-u1 ==== u2-[ hv2: lisp0 ]-tap0--- vm2
 #   172.16.1.10     10.0.0.1 fd00::1        10.0.0.2 fd00::2     172.16.2.10
@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 
 ktap_print_header
-ktap_set_plan 13
+ktap_set_plan 14
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
@@ -131,6 +131,19 @@ test_counters_match() {
 		[ "$(hv 1 ip -j -s link show lisp0 | jq '.[0].stats64.tx.packets')" = "$(stat 1 tx_packets)" ]
 }
 
+test_pmtu() {
+	local out
+	# Forwarded packets obey learned path MTUs only with ip_forward_use_pmtu (default off),
+	# as for every IP tunnel: lisp0 records the PMTU on the inner route when a packet is too big.
+	hv 1 sysctl -qw net.ipv4.ip_forward_use_pmtu=1
+	hv 1 ip link set u1 mtu 1280; hv 2 ip link set u2 mtu 1280
+	out=$(vm 1 ping -M do -s 1300 -c 3 -i 0.3 -W 1 172.16.2.10 2>&1)
+	hv 1 ip link set u1 mtu 1500; hv 2 ip link set u2 mtu 1500
+	grep -E "mtu" <<<"$out" | head -n 2 | sed 's/^/# /'
+	# 1280 minus IPv4 (20), UDP (8) and LISP (8) headers.
+	grep -qE "mtu ?= ?1244" <<<"$out"
+}
+
 test_bridge_mode() {
 	# A Linux bridge per hypervisor with tap1 (to a VM in 192.168.50.0/24) and lisp0 as ports;
 	# a tc rule on lisp0's ingress rewrites the fixed destination MAC to the VM's.
@@ -179,6 +192,7 @@ check "no mapping: dropped and counted" test_no_mapping_counted
 check "wrong IID, bad inner version, truncated header: dropped and counted" test_bad_packets_counted
 check "N/L/E/V flags accepted" test_flags_accepted
 check "device counters agree with lisp counters" test_counters_match
+check "PMTU: oversize DF packet gets ICMP fragmentation needed (mtu 1244)" test_pmtu
 check "100k map-cache entries, still forwarding" test_large_map_cache
 check "bridge port with a tc rewrite of the fixed MAC" test_bridge_mode
 check "teardown: delete the bridged devices" bash -c "ip -n $HV1 link del lisp1 && ip -n $HV2 link del lisp1"

@@ -263,6 +263,7 @@ impl LinkDriver for Lisp {
         // A layer-3 tunnel: neighbours need no resolution (ARP would go nowhere), and routes
         // through the device work without static neighbour entries.
         dev.set_noarp();
+        dev.keep_dst();
     }
 
     const MAXTYPE: u32 = IFLA_LISP_MAX as u32;

@@ -22,6 +22,7 @@ void lisp_netdev_set_lltx(struct net_device *dev) { dev->lltx = true; }
 void lisp_netdev_set_netns_immutable(struct net_device *dev) { dev->netns_immutable = true; }
 void lisp_netdev_set_tstats(struct net_device *dev) { dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS; }
 void lisp_netdev_set_no_queue(struct net_device *dev) { dev->priv_flags |= IFF_NO_QUEUE; }
+void lisp_netif_keep_dst(struct net_device *dev) { netif_keep_dst(dev); }
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
 void lisp_dev_core_stats_rx_dropped_inc(struct net_device *dev) { dev_core_stats_rx_dropped_inc(dev); }
 netdev_features_t lisp_tunnel_features(void) { return NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | NETIF_F_FRAGLIST | NETIF_F_GSO_SOFTWARE; }

@@ -23,6 +23,7 @@ void lisp_netdev_set_lltx(struct net_device *dev);
 void lisp_netdev_set_netns_immutable(struct net_device *dev);
 void lisp_netdev_set_tstats(struct net_device *dev);
 void lisp_netdev_set_no_queue(struct net_device *dev);
+void lisp_netif_keep_dst(struct net_device *dev);
 void lisp_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void lisp_dev_core_stats_rx_dropped_inc(struct net_device *dev);
 netdev_features_t lisp_tunnel_features(void);

@@ -101,6 +101,13 @@ impl DeviceSetup {
         self.raw().flags |= bindings::net_device_flags_IFF_NOARP;
     }
 
+    /// Keeps the route (`skb_dst`) of packets handed to the device: a tunnel records path MTUs
+    /// on it and reads tunnel metadata from it.
+    pub(crate) fn keep_dst(&mut self) {
+        // SAFETY: The device is exclusively ours during setup (type invariant).
+        unsafe { bindings::lisp_netif_keep_dst(self.0.as_ptr()) }
+    }
+
     /// Marks the device as one that cannot change network namespace.
     pub(crate) fn set_netns_immutable(&mut self) {
         // SAFETY: The device is exclusively ours during setup (type invariant).
