@@ -43,9 +43,11 @@ pub(crate) fn rcv(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     let Ok(hdr) = LispHeader::decode(&data[UDP_HLEN..HLEN]) else {
         return lisp.drop_rx(dev, skb, Stat::RxBadHeader);
     };
-    // N, L, E and V are accepted and ignored; only the instance ID decides.
+    // N, L, E and V are accepted and ignored; only the instance ID decides. In external mode
+    // every instance ID is accepted and handed up as tunnel metadata.
     let iid = if hdr.iid_present { hdr.instance_id } else { 0 };
-    if iid != lisp.default_iid() {
+    let external = lisp.config().external;
+    if !external && iid != lisp.default_iid() {
         return lisp.drop_rx(dev, skb, Stat::RxBadIid);
     }
     let proto = match data[HLEN] >> 4 {
@@ -53,7 +55,8 @@ pub(crate) fn rcv(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
         6 => ETH_P_IPV6,
         _ => return lisp.drop_rx(dev, skb, Stat::RxBadVersion),
     };
-    match tunnel::decap(skb, dev, HLEN, proto, outer_v6, &LISP_DECAP_MAC) {
+    let metadata = external.then_some(iid);
+    match tunnel::decap(skb, dev, HLEN, proto, outer_v6, &LISP_DECAP_MAC, metadata) {
         Ok(mut p) => {
             let len = if proto == ETH_P_IPV6 { 40 } else { 20 };
             if let (Some(ttl), Some(inner)) = (outer_ttl, p.inner_mut(len)) {

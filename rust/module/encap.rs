@@ -97,6 +97,10 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     let Some(inner) = parse(skb.linear()) else {
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     };
+    let c = lisp.config();
+    if c.external {
+        return xmit_external(lisp, dev, skb, &inner);
+    }
     let iid = lisp.default_iid();
     let hash = skb.hash();
     let v = lisp
@@ -118,7 +122,6 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
             return lisp.drop_tx(dev, skb, Stat::TxNegative);
         }
     };
-    let c = lisp.config();
     let ttl = match c.ttl.load(Ordering::Relaxed) {
         0 => inner.ttl,
         t => t,
@@ -127,7 +130,45 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
         LISP_TOS_INHERIT => inner.dsfield & !0x3,
         t => t,
     };
-    let nonce = c.nonce.load(Ordering::Relaxed);
+    let src = c.local.map(|(addr, v6)| IpAddr { addr, v6 });
+    let csum = c.udp_csum.load(Ordering::Relaxed);
+    send(
+        lisp, dev, skb, &inner, iid, dst, src, c.port, tos, ttl, csum,
+    );
+}
+
+/// External mode: the RLOC and instance ID come from the packet's tunnel metadata.
+fn xmit_external(lisp: &Lisp, dev: &NetDevice, skb: SkBuff, inner: &Inner) {
+    let Some(md) = skb.tx_metadata() else {
+        // Nothing said where to send it.
+        return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
+    };
+    let c = lisp.config();
+    let ttl = if md.ttl != 0 { md.ttl } else { inner.ttl };
+    let port = if md.port != 0 { md.port } else { c.port };
+    let src = md.src.or(c.local.map(|(addr, v6)| IpAddr { addr, v6 }));
+    let iid = md.key & LISP_IID_MAX;
+    send(
+        lisp, dev, skb, inner, iid, md.dst, src, port, md.tos, ttl, md.csum,
+    );
+}
+
+/// Builds the LISP header and hands the packet to the UDP tunnel.
+#[allow(clippy::too_many_arguments)]
+fn send(
+    lisp: &Lisp,
+    dev: &NetDevice,
+    mut skb: SkBuff,
+    inner: &Inner,
+    iid: u32,
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    port: u16,
+    tos: u8,
+    ttl: u8,
+    csum: bool,
+) {
+    let nonce = lisp.config().nonce.load(Ordering::Relaxed);
     let header = LispHeader {
         nonce_present: nonce,
         nonce: if nonce { netdev::random_u32() } else { 0 },
@@ -147,19 +188,15 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     let Some(net) = dev.net() else {
         return lisp.drop_tx(dev, skb, Stat::TxErrors);
     };
-    let src = c
-        .local
-        .map(|(addr, v6)| IpAddr { addr, v6 })
-        .filter(|l| l.v6 == dst.v6);
     let e = Encap {
         dev,
         net,
-        src,
+        src: src.filter(|l| l.v6 == dst.v6),
         dst,
-        port: c.port,
+        port,
         tos,
         ttl,
-        csum: c.udp_csum.load(Ordering::Relaxed),
+        csum,
         header,
         inner_proto: inner.proto,
     };

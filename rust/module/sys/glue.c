@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/dst_metadata.h>
 #include <net/genetlink.h>
 #include <net/inet_ecn.h>
 #include <net/ip_tunnels.h>
@@ -79,6 +80,8 @@ void lisp_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len) { dev
 struct sock *lisp_socket_sk(struct socket *sock) { return sock->sk; }
 bool lisp_is_err(const void *ptr) { return IS_ERR(ptr); }
 u32 lisp_skb_get_hash(struct sk_buff *skb) { return skb_get_hash(skb); }
+const struct ip_tunnel_info *lisp_skb_tunnel_info(const struct sk_buff *skb) { return skb_tunnel_info(skb); }
+void lisp_skb_dst_set_metadata(struct sk_buff *skb, struct metadata_dst *md) { skb_dst_set(skb, &md->dst); }
 __be16 lisp_skb_protocol(const struct sk_buff *skb) { return skb->protocol; }
 void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol) { skb->protocol = protocol; }
 

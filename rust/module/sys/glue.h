@@ -13,6 +13,8 @@
 #include "uapi_generated.h"
 
 struct dst_entry;
+struct ip_tunnel_info;
+struct metadata_dst;
 struct rtable;
 struct sock;
 struct socket;
@@ -84,6 +86,8 @@ void lisp_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 struct sock *lisp_socket_sk(struct socket *sock);
 bool lisp_is_err(const void *ptr);
 u32 lisp_skb_get_hash(struct sk_buff *skb);
+const struct ip_tunnel_info *lisp_skb_tunnel_info(const struct sk_buff *skb);
+void lisp_skb_dst_set_metadata(struct sk_buff *skb, struct metadata_dst *md);
 __be16 lisp_skb_protocol(const struct sk_buff *skb);
 void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol);
 

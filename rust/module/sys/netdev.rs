@@ -295,6 +295,11 @@ impl SkBuff {
 }
 
 impl SkBuff {
+    /// The raw pointer, for FFI calls that do not take ownership.
+    pub(crate) fn as_raw_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.as_ptr()
+    }
+
     /// Gives up ownership of the buffer.
     pub(crate) fn into_raw(self) -> NonNull<bindings::sk_buff> {
         let p = self.0;

@@ -46,6 +46,70 @@ pub(crate) struct IpAddr {
     pub(crate) v6: bool,
 }
 
+/// Transmit parameters from tunnel metadata (tc `tunnel_key`, `ip route ... encap ip`, OVS).
+pub(crate) struct TxMetadata {
+    /// Destination locator.
+    pub(crate) dst: IpAddr,
+    /// Source locator, if set.
+    pub(crate) src: Option<IpAddr>,
+    /// The 32-bit tunnel key (the instance ID for LISP).
+    pub(crate) key: u32,
+    /// Outer TOS and TTL (0: not set).
+    pub(crate) tos: u8,
+    /// Outer TTL (0: not set).
+    pub(crate) ttl: u8,
+    /// UDP destination port (0: not set).
+    pub(crate) port: u16,
+    /// UDP checksum requested.
+    pub(crate) csum: bool,
+}
+
+/// `IP_TUNNEL_INFO_TX`, `IP_TUNNEL_INFO_IPV6`, `IP_TUNNEL_CSUM_BIT`, `IP_TUNNEL_KEY_BIT`.
+const INFO_TX: u8 = 0x01;
+const INFO_IPV6: u8 = 0x02;
+const CSUM_BIT: usize = 0;
+const KEY_BIT: usize = 2;
+
+impl SkBuff {
+    /// The transmit tunnel metadata attached to the packet, if any.
+    pub(crate) fn tx_metadata(&self) -> Option<TxMetadata> {
+        // SAFETY: We own the buffer; the metadata, if any, lives as long as its dst reference,
+        // which the buffer holds while we read it.
+        let info = unsafe { bindings::lisp_skb_tunnel_info(self.as_raw_ptr()).as_ref()? };
+        if info.mode & INFO_TX == 0 {
+            return None;
+        }
+        let k = &info.key;
+        let v6 = info.mode & INFO_IPV6 != 0;
+        let (dst, src) = if v6 {
+            // SAFETY: IPv6 metadata (mode bit) uses the `ipv6` member of the union.
+            let (d, s) = unsafe { (k.u.ipv6.dst.in6_u.u6_addr8, k.u.ipv6.src.in6_u.u6_addr8) };
+            (d, s)
+        } else {
+            // SAFETY: IPv4 metadata uses the `ipv4` member of the union.
+            let (d, s) = unsafe { (k.u.ipv4.dst.to_ne_bytes(), k.u.ipv4.src.to_ne_bytes()) };
+            let (mut d16, mut s16) = ([0u8; 16], [0u8; 16]);
+            d16[..4].copy_from_slice(&d);
+            s16[..4].copy_from_slice(&s);
+            (d16, s16)
+        };
+        let flags = k.tun_flags[0];
+        Some(TxMetadata {
+            dst: IpAddr { addr: dst, v6 },
+            src: src
+                .iter()
+                .any(|&b| b != 0)
+                .then_some(IpAddr { addr: src, v6 }),
+            // The tunnel ID is the key as a big-endian 64-bit number (`key32_to_tunnel_id`).
+            key: (u64::from_be(k.tun_id) & 0xffff_ffff) as u32,
+            tos: k.tos,
+            ttl: k.ttl,
+            port: u16::from_be(k.tp_dst),
+            csum: flags & (1 << CSUM_BIT) != 0,
+        })
+    }
+}
+
 /// An open UDP tunnel socket.
 ///
 /// # Invariants
@@ -420,6 +484,9 @@ pub(crate) enum RxError {
 
 /// Strips UDP and LISP headers (`hdr_len` bytes from `skb->data`), applies RFC 6040 ECN
 /// decapsulation, and puts an Ethernet header with `mac` as both addresses in front.
+///
+/// With `metadata`, the outer addresses and this key (the instance ID) are attached to the
+/// packet as receive tunnel metadata (external mode).
 pub(crate) fn decap(
     skb: SkBuff,
     dev: &NetDevice,
@@ -427,6 +494,7 @@ pub(crate) fn decap(
     inner_proto: u16,
     outer_v6: bool,
     mac: &[u8; 6],
+    metadata: Option<u32>,
 ) -> Result<Decap, RxError> {
     let raw = skb.into_raw();
     // SAFETY: We own `raw` throughout; every call gets the valid buffer. The outer header
@@ -444,6 +512,19 @@ pub(crate) fn decap(
         {
             drop(SkBuff::from_raw(raw));
             return Err(RxError::Truncated);
+        }
+        if let Some(key) = metadata {
+            // The network header still points at the outer header, where `udp_tun_rx_dst`
+            // reads the addresses from.
+            let flags: [usize; 1] = [1 << KEY_BIT];
+            let id = u64::from(key).to_be();
+            let family = if outer_v6 { AF_INET6 } else { AF_INET };
+            let md = bindings::udp_tun_rx_dst(skb, family.into(), flags.as_ptr(), id, 0);
+            if md.is_null() {
+                drop(SkBuff::from_raw(raw));
+                return Err(RxError::Truncated);
+            }
+            bindings::lisp_skb_dst_set_metadata(skb, md);
         }
         bindings::lisp_skb_reset_network_header(skb);
         let min = if inner_proto == ETH_P_IPV6 { 40 } else { 20 };
