@@ -11,7 +11,7 @@ use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::percpu::Counters;
 use crate::sys::rcu::ReadGuard;
 use crate::sys::rtnl::{self, LinkDriver, LinkOps};
-use crate::sys::tunnel::{EncapRcv, GroCells, IpAddr, Socket, SocketRef, SocketSlot};
+use crate::sys::tunnel::{EncapRcv, GroCells, IpAddr, RouteCache, Socket, SocketRef, SocketSlot};
 use crate::uapi::{self, *};
 use crate::{decap, encap};
 use core::ffi::CStr;
@@ -156,6 +156,7 @@ pub(crate) struct Lisp {
     /// The UDP sockets while the device is up: IPv4, IPv6.
     socks: [SocketSlot; 2],
     gro: GroCells,
+    routes: RouteCache,
     /// Start (jiffies) of the current cache-miss rate-limit window, and misses sent in it.
     miss_window: AtomicU64,
     miss_sent: AtomicU32,
@@ -190,6 +191,11 @@ impl Lisp {
     /// The configuration.
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The per-CPU route cache of the transmit path.
+    pub(crate) fn routes(&self) -> &RouteCache {
+        &self.routes
     }
 
     /// The GRO cells received packets go through.
@@ -403,6 +409,7 @@ impl LinkDriver for Lisp {
         _extack: &mut ExtAck<'_>,
     ) -> Result<impl PinInit<Self, Error>> {
         let stats = Counters::new()?;
+        let routes = RouteCache::new()?;
         let mut config = Config::new();
         config.port = port_of(data).unwrap_or(uapi::LISP_DATA_PORT);
         config.local = local_of(data);
@@ -416,6 +423,7 @@ impl LinkDriver for Lisp {
             config,
             socks: [SocketSlot::new(), SocketSlot::new()],
             gro: GroCells::new(),
+            routes,
             miss_window: AtomicU64::new(0),
             miss_sent: AtomicU32::new(0),
         }? Error))

@@ -199,6 +199,8 @@ fn send(
         csum,
         header,
         inner_proto: inner.proto,
+        // In external mode sources and destinations vary per packet: no caching.
+        routes: (!lisp.config().external).then(|| lisp.routes()),
     };
     match tunnel::xmit(skb, &sock, &e) {
         Ok(()) => lisp.count(Stat::TxPackets),

@@ -7,6 +7,7 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
+#include <net/dst_cache.h>
 #include <net/dst_metadata.h>
 #include <net/gro_cells.h>
 #include <net/ip_tunnels.h>

@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/dst_cache.h>
 #include <net/dst_metadata.h>
 #include <net/genetlink.h>
 #include <net/inet_ecn.h>
@@ -57,6 +58,7 @@ u64 __percpu *lisp_alloc_percpu_u64(unsigned int n) { return __alloc_percpu(n * 
 void lisp_percpu_inc(u64 __percpu *counters, unsigned int idx) { this_cpu_inc(counters[idx]); }
 u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu) { return READ_ONCE(per_cpu_ptr(counters, cpu)[idx]); }
 bool lisp_cpu_possible(int cpu) { return cpu_possible(cpu); }
+u64 *lisp_this_cpu_u64(u64 __percpu *p) { return this_cpu_ptr(p); }
 unsigned int lisp_nr_cpu_ids(void) { return nr_cpu_ids; }
 struct net_device *lisp_netdev_from_priv(void *priv) { return priv - ALIGN(sizeof(struct net_device), NETDEV_ALIGN); }
 

@@ -62,6 +62,7 @@ struct net_device *lisp_netdev_from_priv(void *priv);
 u64 __percpu *lisp_alloc_percpu_u64(unsigned int n);
 void lisp_percpu_inc(u64 __percpu *counters, unsigned int idx);
 u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu);
+u64 *lisp_this_cpu_u64(u64 __percpu *p);
 bool lisp_cpu_possible(int cpu);
 unsigned int lisp_nr_cpu_ids(void);
 

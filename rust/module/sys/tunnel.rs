@@ -263,6 +263,94 @@ unsafe extern "C" fn encap_rcv_callback<R: EncapRcv>(
     0
 }
 
+/// A per-CPU cache of the route to the locator each CPU sent to last, so that a flow of packets
+/// to one RLOC looks its route up once (the kernel's `dst_cache`, plus the locator it is for).
+///
+/// # Invariants
+///
+/// `cache` was initialised by `dst_cache_init`; `keys` is a per-CPU allocation of three `u64`s
+/// (family marker and address of the cached locator) owned by this object.
+pub(crate) struct RouteCache {
+    cache: Opaque<bindings::dst_cache>,
+    keys: NonNull<u64>,
+}
+
+// SAFETY: Each CPU only touches its own slot of both per-CPU areas, with BH disabled.
+unsafe impl Send for RouteCache {}
+// SAFETY: As above.
+unsafe impl Sync for RouteCache {}
+
+impl RouteCache {
+    /// An empty cache.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Plain allocation (zeroed).
+        let keys = NonNull::new(unsafe { bindings::lisp_alloc_percpu_u64(3) }).ok_or(ENOMEM)?;
+        // SAFETY: All-zero is a valid uninitialised `dst_cache`.
+        let cache = Opaque::new(unsafe { core::mem::zeroed::<bindings::dst_cache>() });
+        // SAFETY: `cache` is ours; `dst_cache_init` allocates its per-CPU slots.
+        if unsafe { bindings::dst_cache_init(cache.get(), kernel::bindings::GFP_KERNEL) } != 0 {
+            // SAFETY: Allocated above, not shared.
+            unsafe { bindings::free_percpu(keys.as_ptr().cast()) };
+            return Err(ENOMEM);
+        }
+        // INVARIANT: Both initialised above.
+        Ok(Self { cache, keys })
+    }
+
+    /// This CPU's key slot. The transmit path runs with BH disabled, so nothing else on this
+    /// CPU uses the slot while it reads or writes it.
+    fn key_slot(&self) -> *mut [u64; 3] {
+        // SAFETY: `keys` is a per-CPU `[u64; 3]` (type invariant).
+        unsafe { bindings::lisp_this_cpu_u64(self.keys.as_ptr()).cast::<[u64; 3]>() }
+    }
+
+    fn key_of(dst: &IpAddr) -> [u64; 3] {
+        let a = &dst.addr;
+        let lo = u64::from_ne_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
+        let hi = u64::from_ne_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
+        [if dst.v6 { 6 } else { 4 }, lo, hi]
+    }
+
+    /// The cache to look `dst` up in, if this CPU's cached route is for `dst`.
+    fn slot_for(&self, dst: &IpAddr) -> *mut bindings::dst_cache {
+        // SAFETY: This CPU's slot, valid and not used concurrently (see `key_slot`).
+        if unsafe { self.key_slot().read() } == Self::key_of(dst) {
+            self.cache.get()
+        } else {
+            core::ptr::null_mut()
+        }
+    }
+
+    /// Remembers `route` (with source `saddr`) as this CPU's route to `dst`.
+    ///
+    /// # Safety
+    ///
+    /// `route` must be a valid route (the cache takes its own reference); `saddr` points to a
+    /// `__be32` (IPv4) or an `in6_addr` (IPv6).
+    unsafe fn remember(&self, dst: &IpAddr, route: *mut bindings::dst_entry, saddr: *const u8) {
+        // SAFETY: From the function's safety requirements; the cache is initialised.
+        unsafe {
+            if dst.v6 {
+                bindings::dst_cache_set_ip6(self.cache.get(), route, saddr.cast());
+            } else {
+                bindings::dst_cache_set_ip4(self.cache.get(), route, saddr.cast::<u32>().read());
+            }
+        }
+        // SAFETY: This CPU's slot, valid and not used concurrently (see `key_slot`).
+        unsafe { self.key_slot().write(Self::key_of(dst)) };
+    }
+}
+
+impl Drop for RouteCache {
+    fn drop(&mut self) {
+        // SAFETY: Both areas are ours (type invariant) and no transmit can run any more.
+        unsafe {
+            bindings::dst_cache_destroy(self.cache.get());
+            bindings::free_percpu(self.keys.as_ptr().cast());
+        }
+    }
+}
+
 /// What to send: everything the encapsulation needs besides the buffer.
 pub(crate) struct Encap<'a> {
     /// The tunnel device.
@@ -285,6 +373,8 @@ pub(crate) struct Encap<'a> {
     pub(crate) header: [u8; 8],
     /// Ethertype of the inner packet (`ETH_P_IP` or `ETH_P_IPV6`).
     pub(crate) inner_proto: u16,
+    /// Route cache to use, when the source is fixed per destination (not in external mode).
+    pub(crate) routes: Option<&'a RouteCache>,
 }
 
 /// Why [`xmit`] could not send.
@@ -327,6 +417,7 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
         let dst_entry;
         let mut saddr4: u32 = 0;
         let mut saddr6: bindings::in6_addr = core::mem::zeroed();
+        let slot = e.routes.map_or(core::ptr::null_mut(), |r| r.slot_for(&e.dst));
         if e.dst.v6 {
             key.u.ipv6.dst.in6_u.u6_addr8 = e.dst.addr;
             if let Some(s) = &e.src {
@@ -343,12 +434,15 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
                 sport,
                 e.port.to_be(),
                 e.tos,
-                core::ptr::null_mut(),
+                slot,
             )) else {
                 return free(TxError::NoRoute);
             };
             dst_entry = d;
             overhead = 40 + 8 + 8;
+            if let (Some(r), true) = (e.routes, slot.is_null()) {
+                r.remember(&e.dst, d.as_ptr(), core::ptr::addr_of!(saddr6).cast());
+            }
         } else {
             let a = &e.dst.addr;
             key.u.ipv4.dst = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
@@ -365,12 +459,15 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
                 sport,
                 e.port.to_be(),
                 e.tos,
-                core::ptr::null_mut(),
+                slot,
             )) else {
                 return free(TxError::NoRoute);
             };
             dst_entry = NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr()));
             overhead = 20 + 8 + 8;
+            if let (Some(r), true) = (e.routes, slot.is_null()) {
+                r.remember(&e.dst, dst_entry.as_ptr(), core::ptr::addr_of!(saddr4).cast());
+            }
         }
         let dst = dst_entry.as_ptr();
         // A packet too big for the path gets its sender told (ICMP) via the inner route.
