@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 15
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
@@ -59,14 +59,22 @@ test_v6_over_v4() { pings fd2::10 fd1::10; }
 test_v4_over_v6() { map 1 6 && map 2 6 && pings 172.16.2.10 172.16.1.10; }
 test_v6_over_v6() { pings fd2::10 fd1::10; }
 
+server_up() { vm 2 ss -ltn | grep -q ':5201'; }
+
 test_tcp() {
-	map 1 4 && map 2 4 || return 1
-	vm 2 iperf3 -s -1 -D -B 172.16.2.10 >/dev/null || return 1
-	slowwait 10 vm 2 bash -c "ss -ltn | grep -q ':5201'"
-	local bps
-	bps=$(vm 1 iperf3 -c 172.16.2.10 -t 2 -J | jq -r '.end.sum_received.bits_per_second')
-	echo "# TCP over lisp0: $bps bit/s"
-	[ "${bps%.*}" -gt 1000000 ]
+	local fam inner bps
+	vm 2 iperf3 -s -D >/dev/null || return 1
+	slowwait 10 server_up || return 1
+	# Inner IPv4 and IPv6 over outer IPv4 and IPv6, two seconds each.
+	for fam in 4 6; do
+		map 1 $fam && map 2 $fam || return 1
+		for inner in 172.16.2.10 fd2::10; do
+			bps=$(vm 1 iperf3 -c $inner -t 2 -J | jq -r '.end.sum_received.bits_per_second')
+			echo "# TCP to $inner over outer IPv$fam: ${bps%.*} bit/s"
+			[ "${bps%.*}" -gt 1000000 ] || return 1
+		done
+	done
+	map 1 4 && map 2 4
 }
 
 # Sends one ping and tells whether the capture running as $CAPTURE_PID got its packet.
@@ -123,6 +131,16 @@ test_flags_accepted() {
 	local before
 	before=$(stat 2 rx_packets)
 	send_raw "f8123456000000ff${INNER}"
+	slowwait 5 stat_is 2 rx_packets $((before + 1))
+}
+
+test_zero_checksum_v6() {
+	# An IPv6 underlay packet with UDP checksum zero (UDP_NO_CHECK6_TX) is accepted.
+	local before
+	before=$(stat 2 rx_packets)
+	hv 1 python3 -c "import socket,sys; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); \
+s.setsockopt(socket.IPPROTO_UDP, 101, 1); s.sendto(bytes.fromhex(sys.argv[1]), ('fd00::2', 4341))" \
+		"0800000000000000${INNER}"
 	slowwait 5 stat_is 2 rx_packets $((before + 1))
 }
 
@@ -186,11 +204,12 @@ check "inner IPv4 over outer IPv4 (routed)" test_v4_over_v4
 check "inner IPv6 over outer IPv4 (routed)" test_v6_over_v4
 check "inner IPv4 over outer IPv6 (routed)" test_v4_over_v6
 check "inner IPv6 over outer IPv6 (routed)" test_v6_over_v6
-check "TCP (iperf3) across lisp0" test_tcp
+check "TCP (iperf3): inner IPv4/IPv6 over outer IPv4/IPv6" test_tcp
 check "tshark lisp-data decode: port 4341, I bit, IID, inner addresses" test_wire
 check "no mapping: dropped and counted" test_no_mapping_counted
 check "wrong IID, bad inner version, truncated header: dropped and counted" test_bad_packets_counted
 check "N/L/E/V flags accepted" test_flags_accepted
+check "IPv6 underlay, UDP checksum zero: accepted" test_zero_checksum_v6
 check "device counters agree with lisp counters" test_counters_match
 check "PMTU: oversize DF packet gets ICMP fragmentation needed (mtu 1244)" test_pmtu
 check "100k map-cache entries, still forwarding" test_large_map_cache

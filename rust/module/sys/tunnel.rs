@@ -150,7 +150,8 @@ impl Socket {
         }
         if v6 {
             cfg.set_ipv6_v6only(1);
-            cfg.set_use_udp6_rx_checksums(1);
+            // Left at 0: IPv6 packets with a zero UDP checksum are accepted (RFC 9300, as
+            // RFC 6935 allows for tunnels); non-zero checksums are still verified.
         }
         let mut sock: *mut bindings::socket = core::ptr::null_mut();
         // SAFETY: `net` is live; `cfg` and `sock` are valid for the call.
