@@ -418,7 +418,9 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
         let dst_entry;
         let mut saddr4: u32 = 0;
         let mut saddr6: bindings::in6_addr = core::mem::zeroed();
-        let slot = e.routes.map_or(core::ptr::null_mut(), |r| r.slot_for(&e.dst));
+        let slot = e
+            .routes
+            .map_or(core::ptr::null_mut(), |r| r.slot_for(&e.dst));
         if e.dst.v6 {
             key.u.ipv6.dst.in6_u.u6_addr8 = e.dst.addr;
             if let Some(s) = &e.src {
@@ -467,7 +469,11 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
             dst_entry = NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr()));
             overhead = 20 + 8 + 8;
             if let (Some(r), true) = (e.routes, slot.is_null()) {
-                r.remember(&e.dst, dst_entry.as_ptr(), core::ptr::addr_of!(saddr4).cast());
+                r.remember(
+                    &e.dst,
+                    dst_entry.as_ptr(),
+                    core::ptr::addr_of!(saddr4).cast(),
+                );
             }
         }
         let dst = dst_entry.as_ptr();
