@@ -18,25 +18,14 @@ SECS=${SECS:-3}
 lisp_load || exit 1
 setup_ns HV1 HV2 VM1 VM2 || exit 1
 trap cleanup_all_ns EXIT
-hv() { local i=$1; shift; ip netns exec "$(eval echo \$HV$i)" "$@"; }
-vm() { local i=$1; shift; ip netns exec "$(eval echo \$VM$i)" "$@"; }
-
-ip link add u1 netns "$HV1" type veth peer name u2 netns "$HV2"
+setup_hypervisors || exit 1
 for i in 1 2; do
 	j=$((3 - i))
-	hv $i ip addr add 10.0.0.$i/24 dev u$i; hv $i ip link set u$i up
-	ip link add eth0 netns "$(eval echo \$VM$i)" type veth peer name tap0 netns "$(eval echo \$HV$i)"
-	vm $i ip addr add 172.16.$i.10/24 dev eth0; vm $i ip link set eth0 up
-	vm $i ip route add default via 172.16.$i.1
-	hv $i ip addr add 172.16.$i.1/24 dev tap0; hv $i ip link set tap0 up
-	hv $i sysctl -qw net.ipv4.ip_forward=1
 	hv $i ip link add lisp0 mtu 1400 type lisp; hv $i ip link set lisp0 up
 	hv $i "$LISPCTL" map add 172.16.$j.0/24 rloc 10.0.0.$j dev lisp0
 	hv $i ip link add vxlan0 mtu 1400 type vxlan id 1 remote 10.0.0.$j dstport 4789
 	hv $i ip link add geneve0 mtu 1400 type geneve id 1 remote 10.0.0.$j
-	for t in vxlan0 geneve0; do
-		hv $i ip link set $t up
-	done
+	hv $i ip link set vxlan0 up; hv $i ip link set geneve0 up
 	hv $i ip addr add 10.1.0.$i/24 dev vxlan0; hv $i ip addr add 10.2.0.$i/24 dev geneve0
 done
 vm 2 iperf3 -s -D -B 172.16.2.10 >/dev/null

@@ -69,3 +69,31 @@ ynl() {	# ynl NS ARGS...: the CLI in namespace NS
 	ip netns exec "$ns" python3 "$KSRC/tools/net/ynl/cli.py" --spec "$LISP_SPEC" \
 		--schema "$KSRC/Documentation/netlink/genetlink-legacy.yaml" --output-json "$@"
 }
+
+# Commands in hypervisor I or VM I (namespaces $HV1, $HV2, $VM1, $VM2 from setup_ns).
+hv() { local i=$1; shift; ip netns exec "$(eval echo "\$HV$i")" "$@"; }
+vm() { local i=$1; shift; ip netns exec "$(eval echo "\$VM$i")" "$@"; }
+
+# Two hypervisors joined by a veth underlay (u1/u2: 10.0.0.I/24, fd00::I/64), each routing for
+# a VM behind it (eth0: 172.16.I.10/24, fdI::10/64; gateway .1/::1 on the hypervisor's tap0).
+# Call after `setup_ns HV1 HV2 VM1 VM2`; the tunnel devices are each test's own.
+setup_hypervisors() {
+	local i
+	ip link add u1 netns "$HV1" type veth peer name u2 netns "$HV2" || return 1
+	for i in 1 2; do
+		hv $i ip addr add 10.0.0.$i/24 dev u$i
+		hv $i ip addr add fd00::$i/64 dev u$i nodad
+		hv $i ip link set u$i up
+		ip link add eth0 netns "$(eval echo "\$VM$i")" type veth peer name tap0 \
+			netns "$(eval echo "\$HV$i")" || return 1
+		vm $i ip addr add 172.16.$i.10/24 dev eth0
+		vm $i ip addr add fd$i::10/64 dev eth0 nodad
+		vm $i ip link set eth0 up
+		vm $i ip route add default via 172.16.$i.1
+		vm $i ip route add default via fd$i::1
+		hv $i ip addr add 172.16.$i.1/24 dev tap0
+		hv $i ip addr add fd$i::1/64 dev tap0 nodad
+		hv $i ip link set tap0 up
+		hv $i sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	done
+}

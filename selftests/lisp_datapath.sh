@@ -21,26 +21,14 @@ lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
 trap cleanup_all_ns EXIT
 
-hv() { local i=$1; shift; ip netns exec "$(eval echo \$HV$i)" "$@"; }
-vm() { local i=$1; shift; ip netns exec "$(eval echo \$VM$i)" "$@"; }
 lc() { local i=$1; shift; hv "$i" "$LISPCTL" "$@"; }
 stat() { lc "$1" -j stats dev lisp0 | jq -r ".[0].stats.$2"; }
 stat_is() { [ "$(stat "$1" "$2")" = "$3" ]; }
 
-ip link add u1 netns "$HV1" type veth peer name u2 netns "$HV2"
-hv 1 ip addr add 10.0.0.1/24 dev u1; hv 2 ip addr add 10.0.0.2/24 dev u2
-hv 1 ip addr add fd00::1/64 dev u1 nodad; hv 2 ip addr add fd00::2/64 dev u2 nodad
-hv 1 ip link set u1 up; hv 2 ip link set u2 up
+setup_hypervisors || ktap_exit_fail_msg "cannot build the topology"
 for i in 1 2; do
-	ip link add eth0 netns "$(eval echo \$VM$i)" type veth peer name tap0 netns "$(eval echo \$HV$i)"
-	vm $i ip addr add 172.16.$i.10/24 dev eth0; vm $i ip addr add fd$i::10/64 dev eth0 nodad
-	vm $i ip link set eth0 up
-	vm $i ip route add default via 172.16.$i.1; vm $i ip route add default via fd$i::1
-	hv $i ip addr add 172.16.$i.1/24 dev tap0; hv $i ip addr add fd$i::1/64 dev tap0 nodad
-	hv $i ip link set tap0 up
-	hv $i sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	hv $i ip link add lisp0 type lisp; hv $i ip link set lisp0 up
 	j=$((3 - i))
+	hv $i ip link add lisp0 type lisp; hv $i ip link set lisp0 up
 	hv $i ip route add 172.16.$j.0/24 dev lisp0; hv $i ip route add fd$j::/64 dev lisp0
 done
 

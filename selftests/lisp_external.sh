@@ -20,18 +20,8 @@ lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
 trap cleanup_all_ns EXIT
 
-hv() { local i=$1; shift; ip netns exec "$(eval echo \$HV$i)" "$@"; }
-vm() { local i=$1; shift; ip netns exec "$(eval echo \$VM$i)" "$@"; }
-
-ip link add u1 netns "$HV1" type veth peer name u2 netns "$HV2"
+setup_hypervisors || ktap_exit_fail_msg "cannot build the topology"
 for i in 1 2; do
-	j=$((3 - i))
-	hv $i ip addr add 10.0.0.$i/24 dev u$i; hv $i ip link set u$i up
-	ip link add eth0 netns "$(eval echo \$VM$i)" type veth peer name tap0 netns "$(eval echo \$HV$i)"
-	vm $i ip addr add 172.16.$i.10/24 dev eth0; vm $i ip link set eth0 up
-	vm $i ip route add default via 172.16.$i.1
-	hv $i ip addr add 172.16.$i.1/24 dev tap0; hv $i ip link set tap0 up
-	hv $i sysctl -qw net.ipv4.ip_forward=1
 	hv $i "$LISPCTL" link add lisp0 external
 	hv $i ip link set lisp0 up
 done
