@@ -110,6 +110,14 @@ impl SkBuff {
     }
 }
 
+impl IpAddr {
+    /// The IPv4 address as the kernel stores it (`__be32`, first 4 bytes).
+    fn v4_be(&self) -> u32 {
+        let a = &self.addr;
+        u32::from_ne_bytes([a[0], a[1], a[2], a[3]])
+    }
+}
+
 /// An open UDP tunnel socket.
 ///
 /// # Invariants
@@ -144,8 +152,7 @@ impl Socket {
             if v6 {
                 cfg.__bindgen_anon_1.local_ip6.in6_u.u6_addr8 = l.addr;
             } else {
-                cfg.__bindgen_anon_1.local_ip.s_addr =
-                    u32::from_ne_bytes([l.addr[0], l.addr[1], l.addr[2], l.addr[3]]);
+                cfg.__bindgen_anon_1.local_ip.s_addr = l.v4_be();
             }
         }
         if v6 {
@@ -447,10 +454,9 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
                 r.remember(&e.dst, d.as_ptr(), core::ptr::addr_of!(saddr6).cast());
             }
         } else {
-            let a = &e.dst.addr;
-            key.u.ipv4.dst = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+            key.u.ipv4.dst = e.dst.v4_be();
             if let Some(s) = &e.src {
-                key.u.ipv4.src = u32::from_ne_bytes([s.addr[0], s.addr[1], s.addr[2], s.addr[3]]);
+                key.u.ipv4.src = s.v4_be();
             }
             let Some(rt) = not_err(bindings::udp_tunnel_dst_lookup(
                 skb,
@@ -512,13 +518,12 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
                 !e.csum,
             );
         } else {
-            let a = &e.dst.addr;
             bindings::udp_tunnel_xmit_skb(
                 dst.cast(),
                 sock_sk(sock),
                 skb,
                 saddr4,
-                u32::from_ne_bytes([a[0], a[1], a[2], a[3]]),
+                e.dst.v4_be(),
                 tos,
                 e.ttl,
                 0,
