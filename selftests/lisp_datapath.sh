@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 17
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
@@ -154,8 +154,6 @@ test_bridge_mode() {
 	# A Linux bridge per hypervisor with tap1 (to a VM in 192.168.50.0/24) and lisp0 as ports;
 	# a tc rule on lisp0's ingress rewrites the fixed destination MAC to the VM's.
 	local i j m
-	# One lisp device per (namespace, port, address): the routed lisp0 makes way.
-	hv 1 ip link del lisp0; hv 2 ip link del lisp0
 	setup_ns VM3 VM4 || return 1
 	for i in 1 2; do
 		local vmns=$(eval echo \$VM$((i + 2)))
@@ -164,7 +162,9 @@ test_bridge_mode() {
 		ip -n "$vmns" addr add 192.168.50.$i/24 dev eth0; ip -n "$vmns" link set eth0 up
 		hv $i ip link add br0 type bridge; hv $i ip link set br0 up
 		hv $i ip link set tap1 master br0; hv $i ip link set tap1 up
-		hv $i ip link add lisp1 type lisp; hv $i ip link set lisp1 master br0
+		# Instance ID 50: lisp1 shares the UDP port with the routed lisp0 (instance ID 0).
+		lc $i link add lisp1 iid 50 || return 1
+		hv $i ip link set lisp1 master br0
 		hv $i ip link set lisp1 up
 		j=$((3 - i))
 		# ARP cannot cross a layer-3 tunnel: static neighbours in the VMs.
@@ -176,6 +176,75 @@ test_bridge_mode() {
 	done
 	ip netns exec "$VM3" ping -c 2 -i 0.3 -W 2 192.168.50.2 >/dev/null &&
 		ip netns exec "$VM4" ping -c 2 -i 0.3 -W 2 192.168.50.1 >/dev/null
+}
+
+test_forward_native() {
+	# A negative entry with action forward sends packets natively, routed by their destination
+	# in the hypervisor's namespace. Bridge mode: vm3, behind hv1's br0, reaches hv2's underlay
+	# address 10.0.0.2 (a destination outside LISP) unencapsulated.
+	local fwd err ok=0
+	fwd=$(lc 1 -j stats dev lisp1 | jq -r '.[0].stats.tx_forwarded')
+	lc 1 map add 10.0.0.0/24 action forward dev lisp1 || return 1
+	ip -n "$VM3" route add 10.0.0.0/24 dev eth0
+	ip -n "$VM3" neigh add 10.0.0.2 lladdr 02:50:00:00:00:99 dev eth0
+	hv 1 ip addr add 192.168.50.254/24 dev br0
+	hv 2 ip route add 192.168.50.0/24 via 10.0.0.1
+	ip netns exec "$VM3" ping -c 2 -i 0.3 -W 2 10.0.0.2 >/dev/null &&
+		[ "$(lc 1 -j stats dev lisp1 | jq -r '.[0].stats.tx_forwarded')" -ge $((fwd + 2)) ] &&
+		ok=1
+	echo "# lisp1 tx_forwarded: $fwd -> $(lc 1 -j stats dev lisp1 | jq -r '.[0].stats.tx_forwarded')"
+	# Routed mode: the native route to vm2 is lisp0 itself, refused as a loop and counted.
+	err=$(stat 1 tx_errors)
+	lc 1 map replace 172.16.2.0/24 action forward dev lisp0 || ok=0
+	vm 1 ping -c 1 -W 1 172.16.2.10 >/dev/null && ok=0
+	echo "# lisp0 tx_errors: $err -> $(stat 1 tx_errors)"
+	[ "$(stat 1 tx_errors)" -gt "$err" ] || ok=0
+	map 1 4 && [ $ok = 1 ]
+}
+
+# Tenant T's VM behind hypervisor I: namespace, MAC.
+tvm() { local t=$1 i=$2; shift 2; ip netns exec "$(eval echo \$T$t$i)" "$@"; }
+tmac() { echo "02:60:00:00:0$(tr AB ab <<<"$1"):0$2"; }
+trx() { lc "$1" -j stats dev "lisp$2" | jq -r '.[0].stats.rx_packets'; }
+
+test_tenants() {
+	# Tenants a (instance ID 100) and b (200) both use 192.168.60.1 (behind hv1) and
+	# 192.168.60.2 (behind hv2). Each has a bridge and a lisp device per hypervisor; the
+	# devices share the hypervisor's LISP port, and the instance ID decides who receives.
+	local t i j iid a b
+	setup_ns TA1 TA2 TB1 TB2 || return 1
+	for t in A B; do
+		iid=$([ $t = A ] && echo 100 || echo 200)
+		for i in 1 2; do
+			j=$((3 - i))
+			ip link add eth0 netns "$(eval echo \$T$t$i)" address "$(tmac $t $i)" type veth \
+				peer name tap$t netns "$(eval echo \$HV$i)" || return 1
+			tvm $t $i ip addr add 192.168.60.$i/24 dev eth0
+			tvm $t $i ip link set eth0 up
+			tvm $t $i ip neigh add 192.168.60.$j lladdr "$(tmac $t $j)" dev eth0
+			hv $i ip link add br$t type bridge && hv $i ip link set br$t up &&
+				hv $i ip link set tap$t master br$t && hv $i ip link set tap$t up &&
+				lc $i link add lisp$t iid $iid && hv $i ip link set lisp$t master br$t &&
+				hv $i ip link set lisp$t up || return 1
+			lc $i map add 192.168.60.$j/32 rloc 10.0.0.$j dev lisp$t || return 1
+			hv $i tc qdisc add dev lisp$t ingress
+			hv $i tc filter add dev lisp$t ingress protocol all flower \
+				dst_mac 02:00:00:00:00:00 action pedit ex munge eth dst set "$(tmac $t $i)" ||
+				return 1
+		done
+	done
+	tvm A 1 ping -c 2 -i 0.3 -W 2 192.168.60.2 >/dev/null &&
+		tvm B 1 ping -c 2 -i 0.3 -W 2 192.168.60.2 >/dev/null &&
+		tvm B 2 ping -c 2 -i 0.3 -W 2 192.168.60.1 >/dev/null || return 1
+	# Tenant a's packets arrive on hv2's lisp-a only.
+	a=$(trx 2 A) b=$(trx 2 B)
+	tvm A 1 ping -c 3 -i 0.2 -W 2 192.168.60.2 >/dev/null || return 1
+	echo "# hv2 rx_packets: lispA $a -> $(trx 2 A), lispB $b -> $(trx 2 B)"
+	[ "$(trx 2 A)" -ge $((a + 3)) ] && [ "$(trx 2 B)" = "$b" ] || return 1
+	# With tenant b's VM on hv2 gone, tenant a still reaches its own 192.168.60.2; b does not.
+	tvm B 2 ip link set eth0 down
+	tvm A 1 ping -c 1 -W 2 192.168.60.2 >/dev/null &&
+		! tvm B 1 ping -c 1 -W 1 192.168.60.2 >/dev/null
 }
 
 test_large_map_cache() {
@@ -202,6 +271,8 @@ check "device counters agree with lisp counters" test_counters_match
 check "PMTU: oversize DF packet gets ICMP fragmentation needed (mtu 1244)" test_pmtu
 check "100k map-cache entries, still forwarding" test_large_map_cache
 check "bridge port with a tc rewrite of the fixed MAC" test_bridge_mode
+check "negative entry with action forward: sent natively; a loop refused" test_forward_native
+check "two tenants, same addresses, kept apart by instance ID on one port" test_tenants
 check "teardown: delete the bridged devices" bash -c "ip -n $HV1 link del lisp1 && ip -n $HV2 link del lisp1"
 
 ktap_finished

@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 
 ktap_print_header
-ktap_set_plan 16
+ktap_set_plan 17
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns NS0 NS1 || ktap_exit_fail_msg "cannot create namespaces"
@@ -135,6 +135,27 @@ test_lispctl_set() {
 		ip netns exec "$NS1" "$LISPCTL" link del lisp5
 }
 
+socks() { ip netns exec "$NS1" ss -Hlun 'sport = 4341' | wc -l; }
+
+test_shared_port() {
+	# Devices that are up on one port share its socket (IPv4 and IPv6: two), each serving its
+	# own instance ID; one for an instance ID already served, or a second external one, cannot
+	# go up (it may exist while down).
+	local l="ip netns exec $NS1 $LISPCTL link" up="ip -n $NS1 link set"
+	$l add lisp6 iid 1 && $l add lisp7 iid 2 && $l add lisp8 external &&
+		$l add lisp9 iid 1 && $l add lisp10 external || return 1
+	$up lisp6 up && $up lisp7 up && $up lisp8 up && [ "$(socks)" = 2 ] || return 1
+	fails_with "Address already in use" $up lisp9 up &&
+		dmesg | tail -n 5 | grep -q "lisp9: cannot go up: another lisp device that is up serves instance ID 1" &&
+		fails_with "Address already in use" $up lisp10 up &&
+		fails_with "another lisp device that is up serves this instance ID" $l set lisp7 iid 1 &&
+		$l set lisp9 iid 3 && $up lisp9 up && $l set lisp7 iid 4 &&
+		[ "$(ip netns exec "$NS1" "$LISPCTL" -j link show lisp7 | jq -r '.[0].iid')" = 4 ] &&
+		ip -n "$NS1" link del lisp6 && ip -n "$NS1" link del lisp7 && [ "$(socks)" = 2 ] &&
+		ip -n "$NS1" link del lisp8 && ip -n "$NS1" link del lisp9 && [ "$(socks)" = 0 ] &&
+		ip -n "$NS1" link del lisp10
+}
+
 check "ip link add lisp0 type lisp" test_create
 check "random, unicast, locally administered MAC per device" test_random_mac
 check "MTU defaults: 1444, range 68-65479" test_mtu_defaults
@@ -150,6 +171,7 @@ check "netns move refused with a message" test_netns_move_refused
 check "ip link del" test_delete
 check "lispctl link add with every option; link show reports them" test_lispctl_options
 check "lispctl link set changes what may change, refuses the rest" test_lispctl_set
+check "one socket per port shared by devices of different instance IDs" test_shared_port
 check "netns deletion removes its lisp devices" test_netns_delete_removes_devices
 
 ktap_finished

@@ -3,10 +3,11 @@
 //! Receive: a LISP packet on the device's UDP socket becomes an Ethernet frame on the device,
 //! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
 
-use crate::device::{Lisp, Stat};
+use crate::device::Stat;
 use crate::proto::header::{LispHeader, LISP_HEADER_LEN};
-use crate::sys::netdev::{NetDevice, SkBuff};
-use crate::sys::tunnel::{self, RxError, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
+use crate::share::Receivers;
+use crate::sys::netdev::{DropReason, SkBuff};
+use crate::sys::tunnel::{self, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
 use crate::uapi::LISP_DECAP_MAC;
 
 /// Copies the outer TTL into the inner header when it is smaller (RFC 9300 section 5.3), fixing
@@ -31,31 +32,36 @@ fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
     }
 }
 
-/// Handles a packet received on `dev`'s socket; `skb->data` is at its UDP header.
-pub(crate) fn rcv(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
+/// Handles a packet received on a socket that delivers to `rx`; `skb->data` is at its UDP
+/// header.
+pub(crate) fn rcv(rx: &Receivers, mut skb: SkBuff) {
     const HLEN: usize = UDP_HLEN + LISP_HEADER_LEN;
-    let outer_v6 = skb.protocol() == ETH_P_IPV6;
-    let outer_ttl = skb.outer_ttl(outer_v6);
+    // Whom to blame for a packet no device takes.
+    let refuse = |skb, stat| match rx.fallback() {
+        Some((lisp, dev)) => lisp.drop_rx(dev, skb, stat),
+        None => skb.drop_reason(DropReason::OtherHost),
+    };
     if !skb.may_pull(HLEN + 1) {
-        return lisp.drop_rx(dev, skb, Stat::RxBadHeader);
+        return refuse(skb, Stat::RxBadHeader);
     }
     let data = skb.linear();
     let Ok(hdr) = LispHeader::decode(&data[UDP_HLEN..HLEN]) else {
-        return lisp.drop_rx(dev, skb, Stat::RxBadHeader);
+        return refuse(skb, Stat::RxBadHeader);
     };
-    // N, L, E and V are accepted and ignored; only the instance ID decides. In external mode
-    // every instance ID is accepted and handed up as tunnel metadata.
+    // N, L, E and V are accepted and ignored; only the instance ID decides. An external-mode
+    // device takes every instance ID no other device serves, and gets it as tunnel metadata.
     let iid = if hdr.iid_present { hdr.instance_id } else { 0 };
-    let external = lisp.config().external;
-    if !external && iid != lisp.default_iid() {
-        return lisp.drop_rx(dev, skb, Stat::RxBadIid);
-    }
+    let Some((lisp, dev)) = rx.find(iid) else {
+        return refuse(skb, Stat::RxBadIid);
+    };
     let proto = match data[HLEN] >> 4 {
         4 => ETH_P_IP,
         6 => ETH_P_IPV6,
         _ => return lisp.drop_rx(dev, skb, Stat::RxBadVersion),
     };
-    let metadata = external.then_some(iid);
+    let outer_v6 = skb.protocol() == ETH_P_IPV6;
+    let outer_ttl = skb.outer_ttl(outer_v6);
+    let metadata = lisp.config().external.then_some(iid);
     match tunnel::decap(skb, dev, HLEN, proto, outer_v6, &LISP_DECAP_MAC, metadata) {
         Ok(mut p) => {
             let len = if proto == ETH_P_IPV6 { 40 } else { 20 };
@@ -65,7 +71,7 @@ pub(crate) fn rcv(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
             p.deliver(lisp.gro(), dev);
             lisp.count(Stat::RxPackets);
         }
-        Err(RxError::Truncated | RxError::Ecn) => {
+        Err(_) => {
             lisp.count(Stat::RxBadHeader);
             dev.rx_dropped_inc();
         }

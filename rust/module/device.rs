@@ -2,24 +2,31 @@
 
 //! The lisp device: an Ethernet-type net device of rtnetlink kind `lisp`, with its map-cache.
 
+use crate::encap;
 use crate::map_cache::MapCache;
 use crate::netlink;
+use crate::share::{self, Key, Serves, Share};
 use crate::sys::errno;
 use crate::sys::genl::Writer;
 use crate::sys::netdev::{self, DeviceSetup, DropReason, NetDevice, SkBuff};
 use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::percpu::Counters;
-use crate::sys::rcu::ReadGuard;
-use crate::sys::rtnl::{self, LinkDriver, LinkOps};
-use crate::sys::tunnel::{EncapRcv, GroCells, IpAddr, RouteCache, Socket, SocketRef, SocketSlot};
+use crate::sys::rcu::{self, ArcSlot, ReadGuard};
+use crate::sys::rtnl::{LinkDriver, LinkOps};
+use crate::sys::tunnel::{GroCells, IpAddr, RouteCache, SocketRef};
 use crate::uapi::{self, *};
-use crate::{decap, encap};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
+use kernel::str::BStr;
+use kernel::sync::Arc;
 
 /// `IFLA_ADDRESS` (linux/if_link.h).
 const IFLA_ADDRESS: u32 = 1;
+
+/// Why a device cannot serve the instance ID it asks for.
+const IID_IN_USE: &CStr =
+    c"another lisp device that is up serves this instance ID on this port and local address";
 
 /// Cache-miss notifications allowed per device and second.
 const MISS_NOTIFY_PER_SEC: u32 = 100;
@@ -53,11 +60,27 @@ pub(crate) enum Stat {
     MissNotify = LISP_STAT_A_MISS_NOTIFY,
     /// Cache-miss notifications suppressed by the rate limit.
     MissRatelimited = LISP_STAT_A_MISS_RATELIMITED,
+    /// Sent natively for a negative entry with action forward.
+    TxForwarded = LISP_STAT_A_TX_FORWARDED,
+}
+
+impl Stat {
+    /// The reason a packet counted here is reported to `kfree_skb` tracing with.
+    fn drop_reason(self) -> DropReason {
+        match self {
+            Stat::TxNoMapping | Stat::TxNegative => DropReason::NoTxTarget,
+            Stat::TxBadProtocol | Stat::RxBadVersion => DropReason::UnhandledProto,
+            Stat::TxErrors => DropReason::IpOutNoRoutes,
+            Stat::RxBadHeader => DropReason::InvalidProto,
+            Stat::RxBadIid => DropReason::OtherHost,
+            _ => DropReason::NotSpecified,
+        }
+    }
 }
 
 impl Stat {
     /// Every counter, in attribute order.
-    pub(crate) const ALL: [Stat; 11] = [
+    pub(crate) const ALL: [Stat; 12] = [
         Stat::TxPackets,
         Stat::TxNoMapping,
         Stat::TxNegative,
@@ -69,6 +92,7 @@ impl Stat {
         Stat::RxBadVersion,
         Stat::MissNotify,
         Stat::MissRatelimited,
+        Stat::TxForwarded,
     ];
 }
 
@@ -153,8 +177,8 @@ pub(crate) struct Lisp {
     map: MapCache,
     stats: Counters<STATS>,
     config: Config,
-    /// The UDP sockets while the device is up: IPv4, IPv6.
-    socks: [SocketSlot; 2],
+    /// The UDP sockets, shared with other devices, while the device is up: IPv4, IPv6.
+    shares: [ArcSlot<Share>; 2],
     gro: GroCells,
     routes: RouteCache,
     /// Start (jiffies) of the current cache-miss rate-limit window, and misses sent in it.
@@ -205,21 +229,47 @@ impl Lisp {
 
     /// The socket for locators of one family, while the device is up.
     pub(crate) fn socket<'a>(&'a self, v6: bool, rcu: &'a ReadGuard) -> Option<SocketRef<'a>> {
-        self.socks[usize::from(v6)].get(rcu)
+        self.shares[usize::from(v6)].get(rcu)?.socket(rcu)
+    }
+
+    /// The device's socket for `key`, if it has that one open.
+    pub(crate) fn share_for(&self, key: &Key) -> Option<Arc<Share>> {
+        self.shares[usize::from(key.v6)]
+            .get_arc()
+            .filter(|s| s.is(key))
+    }
+
+    /// The local locator the device's sockets are bound to, if any.
+    pub(crate) fn local(&self) -> Option<IpAddr> {
+        self.config.local.map(|(addr, v6)| IpAddr { addr, v6 })
+    }
+
+    /// What the device receives from its sockets.
+    pub(crate) fn serves(&self) -> Serves {
+        if self.config.external {
+            Serves::External
+        } else {
+            Serves::Iid(self.default_iid())
+        }
     }
 
     /// Counts a dropped frame both in the device's "TX dropped" and under `reason`.
     pub(crate) fn drop_tx(&self, dev: &NetDevice, skb: SkBuff, reason: Stat) {
-        self.count(reason);
+        self.drop_tx_as(dev, skb, reason, reason.drop_reason());
+    }
+
+    /// As [`Lisp::drop_tx`], with a more specific reason for `kfree_skb` tracing.
+    pub(crate) fn drop_tx_as(&self, dev: &NetDevice, skb: SkBuff, stat: Stat, why: DropReason) {
+        self.count(stat);
         dev.tx_dropped_inc();
-        skb.drop_reason(DropReason::NotSpecified);
+        skb.drop_reason(why);
     }
 
     /// Counts a dropped received packet both in the device's "RX dropped" and under `reason`.
     pub(crate) fn drop_rx(&self, dev: &NetDevice, skb: SkBuff, reason: Stat) {
         self.count(reason);
         dev.rx_dropped_inc();
-        skb.drop_reason(DropReason::NotSpecified);
+        skb.drop_reason(reason.drop_reason());
     }
 
     /// Tells the "events" group about a packet without a mapping, within the rate limit.
@@ -351,6 +401,18 @@ impl LinkDriver for Lisp {
                 return Err(errno::EOPNOTSUPP());
             }
         }
+        if let (false, Some(a)) = (c.external, data.get(IFLA_LISP_IID)) {
+            // While the device is up, its sockets must hand it the new instance ID instead.
+            let iid = Serves::Iid(a.get_u32().unwrap_or(0));
+            for slot in &self.shares {
+                if let (Some(s), true) = (slot.get_arc(), iid != self.serves()) {
+                    if let Err(e) = s.serve(self, iid) {
+                        extack.msg_attr(IID_IN_USE, a);
+                        return Err(e);
+                    }
+                }
+            }
+        }
         c.apply(data);
         Ok(())
     }
@@ -374,20 +436,40 @@ impl LinkDriver for Lisp {
 
     fn open(&self, dev: &NetDevice) -> Result {
         let net = dev.net().ok_or(EINVAL)?;
-        let c = &self.config;
-        let local = c.local.map(|(addr, v6)| IpAddr { addr, v6 });
+        let local = self.local();
         self.gro.init(dev)?;
         for v6 in [false, true] {
             if local.is_some_and(|l| l.v6 != v6) {
                 continue;
             }
-            // SAFETY: `self` outlives the socket: `stop` (and `ndo_uninit`, via `stop` on
-            // close) releases it before the device's private state is dropped.
-            match unsafe { Socket::open(net, v6, local.as_ref(), c.port, self) } {
-                Ok(sock) => self.socks[usize::from(v6)].publish(sock),
+            let key = Key {
+                port: self.config.port,
+                v6,
+                local,
+            };
+            match share::join(net, key, self, self.serves()) {
+                Ok(s) => drop(self.shares[usize::from(v6)].replace(Some(s))),
                 // No IPv6 in this kernel or namespace: IPv4 alone will do.
                 Err(e) if v6 && local.is_none() && e == errno::EAFNOSUPPORT() => {}
                 Err(e) => {
+                    if e == errno::EADDRINUSE() {
+                        let name = dev.name();
+                        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                        let name = BStr::from_bytes(&name[..len]);
+                        match self.serves() {
+                            Serves::External => pr_warn!(
+                                "{}: cannot go up: an external lisp device is up on UDP port {}\n",
+                                name,
+                                key.port
+                            ),
+                            Serves::Iid(iid) => pr_warn!(
+                                "{}: cannot go up: another lisp device that is up serves instance ID {} on UDP port {}\n",
+                                name,
+                                iid,
+                                key.port
+                            ),
+                        }
+                    }
                     self.stop(dev);
                     return Err(e);
                 }
@@ -397,9 +479,14 @@ impl LinkDriver for Lisp {
     }
 
     fn stop(&self, _dev: &NetDevice) {
-        for s in &self.socks {
-            s.release();
+        let shares = [self.shares[0].replace(None), self.shares[1].replace(None)];
+        for s in shares.iter().flatten() {
+            s.leave(self);
         }
+        // Receivers that found this device, and transmitters that found the sockets through it,
+        // are done after this; the last reference to a socket closes it.
+        rcu::synchronize_net();
+        drop(shares);
         self.gro.destroy();
     }
 
@@ -421,7 +508,7 @@ impl LinkDriver for Lisp {
             map <- MapCache::new(),
             stats,
             config,
-            socks: [SocketSlot::new(), SocketSlot::new()],
+            shares: [ArcSlot::new(), ArcSlot::new()],
             gro: GroCells::new(),
             routes,
             miss_window: AtomicU64::new(0),
@@ -438,14 +525,5 @@ impl LinkDriver for Lisp {
             netlink::notify_map(dev, LISP_CMD_MAP_DEL, p, None);
         });
         1000
-    }
-}
-
-impl EncapRcv for Lisp {
-    fn encap_rcv(&self, skb: SkBuff) {
-        // SAFETY: The socket's user data is a `Lisp` inside its device (`open` passes `self`,
-        // and `Lisp` values are only made by `new_link`, in a device's private area).
-        let dev = unsafe { rtnl::device_of(self) };
-        decap::rcv(self, dev, skb);
     }
 }

@@ -6,7 +6,7 @@
 use crate::device::{Lisp, Stat};
 use crate::map_cache::Entry;
 use crate::proto::header::LispHeader;
-use crate::sys::netdev::{self, NetDevice, SkBuff};
+use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
 use crate::sys::rcu::ReadGuard;
 use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_P_IP, ETH_P_IPV6};
 use crate::uapi::*;
@@ -72,6 +72,8 @@ enum Verdict {
     Send(IpAddr),
     /// Negative entry or no usable RLOC: drop, and notify if asked to.
     Negative { notify: bool },
+    /// Negative entry with action forward: send the packet as it is, natively.
+    Forward,
     /// No entry at all.
     NoMapping,
 }
@@ -82,6 +84,7 @@ fn verdict(e: &Entry, hash: u32) -> Verdict {
             addr: r.addr,
             v6: r.v6,
         }),
+        None if e.rlocs.is_empty() && e.action == LISP_ACTION_FORWARD => Verdict::Forward,
         None => Verdict::Negative {
             notify: e.rlocs.is_empty() && e.action == LISP_ACTION_NOTIFY,
         },
@@ -113,9 +116,8 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
             lisp.miss(dev, iid, inner.dst());
             return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
         }
+        Verdict::Forward => return forward(lisp, dev, skb, &inner),
         Verdict::Negative { notify } => {
-            // "forward natively" needs the stack's route to bypass this device; until then it
-            // is counted as a negative drop like the others.
             if notify {
                 lisp.miss(dev, iid, inner.dst());
             }
@@ -137,11 +139,34 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     );
 }
 
+/// Sends the inner packet natively, routed by its destination in the device's namespace.
+fn forward(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff, inner: &Inner) {
+    if !skb.pull_to_network(ETH_HLEN) {
+        return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
+    }
+    let v6 = inner.proto == ETH_P_IPV6;
+    let rcu = ReadGuard::new();
+    let (Some(sock), Some(net)) = (lisp.socket(v6, &rcu), dev.net()) else {
+        return lisp.drop_tx(dev, skb, Stat::TxErrors);
+    };
+    let dst = IpAddr {
+        addr: inner.dst,
+        v6,
+    };
+    match tunnel::forward_native(skb, &sock, dev, net, &dst) {
+        Ok(()) => lisp.count(Stat::TxForwarded),
+        Err(_) => {
+            lisp.count(Stat::TxErrors);
+            dev.tx_dropped_inc();
+        }
+    }
+}
+
 /// External mode: the RLOC and instance ID come from the packet's tunnel metadata.
 fn xmit_external(lisp: &Lisp, dev: &NetDevice, skb: SkBuff, inner: &Inner) {
     let Some(md) = skb.tx_metadata() else {
         // Nothing said where to send it.
-        return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
+        return lisp.drop_tx_as(dev, skb, Stat::TxNoMapping, DropReason::TunnelTxInfo);
     };
     let c = lisp.config();
     let ttl = if md.ttl != 0 { md.ttl } else { inner.ttl };

@@ -13,6 +13,7 @@ mod device;
 mod encap;
 mod map_cache;
 mod netlink;
+mod share;
 mod sys;
 
 /// The map-cache algorithms, shared with the host tests (see `rust/proto`).

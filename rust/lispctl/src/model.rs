@@ -391,6 +391,7 @@ pub fn stat_name(ty: u16) -> String {
         LISP_STAT_A_RX_BAD_VERSION => "rx_bad_version",
         LISP_STAT_A_MISS_NOTIFY => "miss_notify",
         LISP_STAT_A_MISS_RATELIMITED => "miss_ratelimited",
+        LISP_STAT_A_TX_FORWARDED => "tx_forwarded",
         other => return format!("stat_{other}"),
     };
     name.to_string()

@@ -16,6 +16,7 @@ macro_rules! errno {
 }
 
 errno!(
+    EADDRINUSE,
     EADDRNOTAVAIL,
     EOPNOTSUPP,
     EAFNOSUPPORT,

@@ -136,6 +136,24 @@ impl DeviceSetup {
 pub(crate) enum DropReason {
     /// No more specific reason applies.
     NotSpecified = bindings::skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED,
+    /// Nowhere to send it: no map-cache entry, a negative one, or no tunnel metadata.
+    NoTxTarget = bindings::skb_drop_reason_SKB_DROP_REASON_NO_TX_TARGET,
+    /// Not a protocol the device carries (transmit: not IPv4/IPv6; receive: inner version).
+    UnhandledProto = bindings::skb_drop_reason_SKB_DROP_REASON_UNHANDLED_PROTO,
+    /// No route to the locator.
+    IpOutNoRoutes = bindings::skb_drop_reason_SKB_DROP_REASON_IP_OUTNOROUTES,
+    /// Out of memory (headroom, metadata).
+    NoMem = bindings::skb_drop_reason_SKB_DROP_REASON_NOMEM,
+    /// Headers shorter than they must be.
+    HdrTrunc = bindings::skb_drop_reason_SKB_DROP_REASON_HDR_TRUNC,
+    /// A malformed encapsulation header.
+    InvalidProto = bindings::skb_drop_reason_SKB_DROP_REASON_INVALID_PROTO,
+    /// For an instance ID no device here serves.
+    OtherHost = bindings::skb_drop_reason_SKB_DROP_REASON_OTHERHOST,
+    /// Outer and inner ECN contradict each other (RFC 6040).
+    IpTunnelEcn = bindings::skb_drop_reason_SKB_DROP_REASON_IP_TUNNEL_ECN,
+    /// Tunnel metadata unusable for transmit.
+    TunnelTxInfo = bindings::skb_drop_reason_SKB_DROP_REASON_TUNNEL_TXINFO,
 }
 
 /// An owned socket buffer, `struct sk_buff`.

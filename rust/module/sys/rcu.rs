@@ -9,8 +9,73 @@ use crate::proto::trie::{Node, NodeAlloc};
 use core::marker::PhantomData;
 use core::mem::offset_of;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, AllocError, Flags, KBox};
+use kernel::sync::Arc;
 use kernel::types::Opaque;
+
+/// Waits until every reader that may have found something unpublished before the call (RCU read
+/// sides and softirq receive paths) is done with it. Expedited while RTNL is held.
+pub(crate) fn synchronize_net() {
+    // SAFETY: Plain FFI call; it may sleep, and our callers run in process context.
+    unsafe { bindings::synchronize_net() };
+}
+
+/// A slot holding one reference to an [`Arc<T>`] that readers under RCU can borrow.
+///
+/// Writers are serialised by the caller (RTNL for the devices' sockets); readers only borrow.
+///
+/// # Invariants
+///
+/// A non-null `ptr` came from `Arc::into_raw` and owns that reference.
+pub(crate) struct ArcSlot<T> {
+    ptr: AtomicPtr<T>,
+}
+
+impl<T: Send + Sync> ArcSlot<T> {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Publishes `value`, returning what the slot held before (to be dropped after a grace
+    /// period if readers may hold it).
+    pub(crate) fn replace(&self, value: Option<Arc<T>>) -> Option<Arc<T>> {
+        let new = value.map_or(core::ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
+        // INVARIANT: `new` is null or owns a reference given up just above.
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        // SAFETY: A non-null `old` owned a reference (type invariant), now transferred back.
+        (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
+    }
+
+    /// The value, for a reader under the RCU read lock.
+    pub(crate) fn get<'a>(&'a self, _rcu: &'a ReadGuard) -> Option<&'a T> {
+        // SAFETY: The slot's reference keeps the value alive until `replace` takes it, and
+        // whoever takes it waits for a grace period before dropping it while `_rcu` lives.
+        unsafe { self.ptr.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// A counted reference to the value, for a writer (no concurrent `replace`).
+    pub(crate) fn get_arc(&self) -> Option<Arc<T>> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: `p` owns a reference (type invariant) that stays in the slot while we borrow
+        // it: writers are serialised, so no `replace` runs concurrently.
+        (!p.is_null()).then(|| unsafe { kernel::sync::ArcBorrow::from_raw(p) }.into())
+    }
+}
+
+impl<T> Drop for ArcSlot<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: The slot owned this reference (type invariant); no reader is left, as the
+            // slot itself is going away.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
+}
 
 /// A read-side critical section; readers may dereference RCU-protected pointers while it lives.
 ///

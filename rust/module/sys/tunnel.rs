@@ -10,7 +10,7 @@
 
 use super::bindings;
 use super::genl::Net;
-use super::netdev::{NetDevice, SkBuff};
+use super::netdev::{DropReason, NetDevice, SkBuff};
 use super::rcu::ReadGuard;
 use core::ffi::c_int;
 use core::marker::PhantomData;
@@ -393,6 +393,16 @@ pub(crate) enum TxError {
     Buffer,
 }
 
+impl TxError {
+    /// The reason the buffer was freed with.
+    fn reason(&self) -> DropReason {
+        match self {
+            Self::NoRoute => DropReason::IpOutNoRoutes,
+            Self::Buffer => DropReason::NoMem,
+        }
+    }
+}
+
 /// Checks a pointer returned by a function that may return `ERR_PTR`.
 fn not_err<T>(p: *mut T) -> Option<NonNull<T>> {
     // SAFETY: Plain pointer classification.
@@ -407,10 +417,10 @@ fn not_err<T>(p: *mut T) -> Option<NonNull<T>> {
 /// tunnel layer counts it in the device's statistics.
 pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(), TxError> {
     let raw = skb.into_raw();
-    let free = |reason| {
+    let free = |err: TxError| {
         // SAFETY: We still own `raw`.
-        drop(unsafe { SkBuff::from_raw(raw) });
-        Err(reason)
+        unsafe { SkBuff::from_raw(raw) }.drop_reason(err.reason());
+        Err(err)
     };
     // SAFETY: `raw` is ours; `net` is live. All calls below get valid pointers: the buffer we
     // own until `udp_tunnel*_xmit_skb` takes it, the device, the socket (alive under the RCU
@@ -537,6 +547,72 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
     Ok(())
 }
 
+/// Sends the IP packet in `skb` (`data` at its network header) unencapsulated, routed in
+/// `net` by its own destination `dst`: RFC 9301's "natively forward". A route back through
+/// `dev` is refused (the lookup reports a loop), as the packet would come straight back.
+pub(crate) fn forward_native(
+    skb: SkBuff,
+    sock: &SocketRef<'_>,
+    dev: &NetDevice,
+    net: Net<'_>,
+    dst: &IpAddr,
+) -> Result<(), TxError> {
+    let raw = skb.into_raw();
+    // SAFETY: `raw` is ours until a free below or `ip*_local_out` takes it; `net`, `dev` and the
+    // socket (under the RCU read lock `sock` borrows) are live; the route found is ours until
+    // the buffer takes it over.
+    unsafe {
+        let skb = raw.as_ptr();
+        let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
+        let route = if dst.v6 {
+            key.u.ipv6.dst.in6_u.u6_addr8 = dst.addr;
+            let mut saddr: bindings::in6_addr = core::mem::zeroed();
+            not_err(bindings::udp_tunnel6_dst_lookup(
+                skb,
+                dev.as_raw(),
+                net.as_raw(),
+                sock.0.as_ptr(),
+                0,
+                &mut saddr,
+                &key,
+                0,
+                0,
+                0,
+                core::ptr::null_mut(),
+            ))
+        } else {
+            key.u.ipv4.dst = dst.v4_be();
+            let mut saddr: u32 = 0;
+            not_err(bindings::udp_tunnel_dst_lookup(
+                skb,
+                dev.as_raw(),
+                net.as_raw(),
+                0,
+                &mut saddr,
+                &key,
+                0,
+                0,
+                0,
+                core::ptr::null_mut(),
+            ))
+            .map(|rt| NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr())))
+        };
+        let Some(route) = route else {
+            SkBuff::from_raw(raw).drop_reason(DropReason::IpOutNoRoutes);
+            return Err(TxError::NoRoute);
+        };
+        bindings::skb_scrub_packet(skb, false);
+        (*skb).cb = [0; 48];
+        bindings::lisp_skb_dst_set(skb, route.as_ptr());
+        if dst.v6 {
+            bindings::ip6_local_out(net.as_raw(), core::ptr::null_mut(), skb);
+        } else {
+            bindings::ip_local_out(net.as_raw(), core::ptr::null_mut(), skb);
+        }
+    }
+    Ok(())
+}
+
 /// The `struct sock` of a published socket.
 fn sock_sk(sock: &SocketRef<'_>) -> *mut bindings::sock {
     // SAFETY: The socket is alive while `sock` borrows the RCU read lock.
@@ -589,6 +665,30 @@ pub(crate) enum RxError {
     Truncated,
     /// The outer ECN field contradicts the inner one (RFC 6040 drop).
     Ecn,
+    /// No memory for the Ethernet header or the metadata.
+    NoMem,
+}
+
+impl RxError {
+    /// The reason the buffer was freed with.
+    fn reason(&self) -> DropReason {
+        match self {
+            Self::Truncated => DropReason::HdrTrunc,
+            Self::Ecn => DropReason::IpTunnelEcn,
+            Self::NoMem => DropReason::NoMem,
+        }
+    }
+
+    /// Frees `raw` with this reason and returns the error.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference to `raw` and gives it up.
+    unsafe fn free<T>(self, raw: NonNull<bindings::sk_buff>) -> Result<T, Self> {
+        // SAFETY: Ownership is handed over (function safety requirement).
+        unsafe { SkBuff::from_raw(raw) }.drop_reason(self.reason());
+        Err(self)
+    }
 }
 
 /// Strips UDP and LISP headers (`hdr_len` bytes from `skb->data`), applies RFC 6040 ECN
@@ -619,8 +719,7 @@ pub(crate) fn decap(
             false,
         ) != 0
         {
-            drop(SkBuff::from_raw(raw));
-            return Err(RxError::Truncated);
+            return RxError::Truncated.free(raw);
         }
         if let Some(key) = metadata {
             // The network header still points at the outer header, where `udp_tun_rx_dst`
@@ -630,16 +729,14 @@ pub(crate) fn decap(
             let family = if outer_v6 { AF_INET6 } else { AF_INET };
             let md = bindings::udp_tun_rx_dst(skb, family.into(), flags.as_ptr(), id, 0);
             if md.is_null() {
-                drop(SkBuff::from_raw(raw));
-                return Err(RxError::Truncated);
+                return RxError::NoMem.free(raw);
             }
             bindings::lisp_skb_dst_set_metadata(skb, md);
         }
         bindings::lisp_skb_reset_network_header(skb);
         let min = if inner_proto == ETH_P_IPV6 { 40 } else { 20 };
         if !bindings::lisp_pskb_may_pull(skb, min) {
-            drop(SkBuff::from_raw(raw));
-            return Err(RxError::Truncated);
+            return RxError::Truncated.free(raw);
         }
         let outer = (*skb).head.offset(outer_off).cast();
         let ecn = if outer_v6 {
@@ -648,12 +745,10 @@ pub(crate) fn decap(
             bindings::lisp_ip_ecn_decapsulate(outer, skb)
         };
         if ecn > 1 {
-            drop(SkBuff::from_raw(raw));
-            return Err(RxError::Ecn);
+            return RxError::Ecn.free(raw);
         }
         if bindings::lisp_skb_cow_head(skb, ETH_HLEN as u32) != 0 {
-            drop(SkBuff::from_raw(raw));
-            return Err(RxError::Truncated);
+            return RxError::NoMem.free(raw);
         }
         let eth = bindings::skb_push(skb, ETH_HLEN as u32).cast::<u8>();
         core::ptr::copy_nonoverlapping(mac.as_ptr(), eth, 6);

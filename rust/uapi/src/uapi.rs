@@ -152,8 +152,11 @@ pub const LISP_STAT_A_MISS_RATELIMITED: u16 = 11;
 /// Padding, for the alignment of the u64 counters.
 pub const LISP_STAT_A_PAD: u16 = 12;
 
+/// Packets of a negative entry with action forward, sent natively (unencapsulated).
+pub const LISP_STAT_A_TX_FORWARDED: u16 = 13;
+
 /// Highest counter attribute.
-pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_PAD;
+pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_TX_FORWARDED;
 
 /// Negative-entry actions (LISP_MAP_A_ACTION).
 pub const LISP_ACTION_DROP: u8 = 0;
