@@ -14,6 +14,7 @@ mod encap;
 mod map_cache;
 mod netlink;
 mod sys;
+mod vport;
 
 /// The map-cache algorithms, shared with the host tests (see `rust/proto`).
 #[allow(dead_code, unreachable_pub)]

@@ -26,6 +26,8 @@ const AF_INET6: u8 = 10;
 /// `ETH_P_IP`, `ETH_P_IPV6`.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+/// `ETH_P_TEB`: an Ethernet frame where an IP packet is expected (raw IP devices).
+pub(crate) const ETH_P_TEB: u16 = 0x6558;
 /// `ETH_HLEN`.
 const ETH_HLEN: usize = 14;
 /// UDP header length.
@@ -678,8 +680,20 @@ impl Decap {
     }
 
     /// Delivers the packet through the device's GRO cells. Returns the bytes delivered.
+    ///
+    /// A raw IP device (an OVS vport's) delivers the frame with its Ethernet header, marked
+    /// `ETH_P_TEB`: the datapath then sees the fixed MAC that the OVS LISP guide's flows match.
     pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
         let raw = self.skb.into_raw();
+        if dev.is_raw_ip() {
+            // SAFETY: We own the buffer; `eth_type_trans` in `decap` pulled exactly the Ethernet
+            // header that `skb_cow_head` made room for, so it is still in the head, and the MAC
+            // header points at it.
+            unsafe {
+                bindings::skb_push(raw.as_ptr(), ETH_HLEN as u32);
+                bindings::lisp_skb_set_protocol(raw.as_ptr(), ETH_P_TEB.to_be());
+            }
+        }
         // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
         // device is up (the socket that brought this packet exists only then).
         unsafe {
