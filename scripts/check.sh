@@ -44,7 +44,8 @@ start=$(date +%s)
 
 # 1. Host checks.
 step "rustfmt: userspace crates" cargo fmt --manifest-path rust/Cargo.toml --all --check
-step "rustfmt: kernel module" rustfmt --check --edition 2021 rust/module/lisp_main.rs
+step "rustfmt: kernel module" rustfmt --check --edition 2021 rust/module/lisp_main.rs \
+	rust/vport/lisp_vport.rs
 step "clippy: userspace crates" \
 	cargo clippy --manifest-path rust/Cargo.toml --all-targets --quiet -- -D warnings
 out=$(cargo test --manifest-path rust/Cargo.toml 2>&1); rc=$?
