@@ -75,6 +75,7 @@ rm -rf "$res"; mkdir -p "$res"
 vmstart=$(date +%s)
 scripts/vm.sh --rwdir "$res" -- \
 	"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
+	"LISP_VPORT_KO=$top/lisp_vport.ko" \
 	"LISPCTL=$top/rust/target/release/lispctl" \
 	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | no_console
 echo "# selftests: VM run took $(( $(date +%s) - vmstart )) s"

@@ -7,9 +7,9 @@
 //! [`create`] here through the exported `lisp_vport_dev_create`. The device is an external-mode
 //! lisp device (locator and instance ID per packet, from the tunnel metadata the datapath sets
 //! with `set_field:...->tun_dst` and `set_tunnel:IID`) of the raw IP kind: OVS treats a LISP
-//! port as a legacy layer-3 port and hands it bare IP packets. Received packets still carry the
-//! Ethernet header with the fixed MAC `02:00:00:00:00:00`, marked `ETH_P_TEB`, so that the
-//! flows of the OVS LISP guide (`dl_dst=02:00:00:00:00:00,actions=mod_dl_dst:...`) match.
+//! port as a legacy layer-3 port, hands it bare IP packets (after a `pop_eth` action) and
+//! expects bare IP packets from it. (It finds the tunnel port of a received packet only if the
+//! packet has no Ethernet header; it then gives it a dummy one, all-zero MAC addresses.)
 
 use crate::device::{Config, Lisp};
 use crate::sys::bindings;

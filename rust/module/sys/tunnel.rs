@@ -681,18 +681,13 @@ impl Decap {
 
     /// Delivers the packet through the device's GRO cells. Returns the bytes delivered.
     ///
-    /// A raw IP device (an OVS vport's) delivers the frame with its Ethernet header, marked
-    /// `ETH_P_TEB`: the datapath then sees the fixed MAC that the OVS LISP guide's flows match.
+    /// A raw IP device (an OVS vport's) delivers the bare IP packet: Open vSwitch finds the
+    /// tunnel port of a LISP packet only if it has no Ethernet header (its `legacy_l3` mode).
     pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
         let raw = self.skb.into_raw();
         if dev.is_raw_ip() {
-            // SAFETY: We own the buffer; `eth_type_trans` in `decap` pulled exactly the Ethernet
-            // header that `skb_cow_head` made room for, so it is still in the head, and the MAC
-            // header points at it.
-            unsafe {
-                bindings::skb_push(raw.as_ptr(), ETH_HLEN as u32);
-                bindings::lisp_skb_set_protocol(raw.as_ptr(), ETH_P_TEB.to_be());
-            }
+            // SAFETY: We own the buffer; `data` is at the inner IP header.
+            unsafe { bindings::lisp_skb_reset_mac_header(raw.as_ptr()) };
         }
         // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
         // device is up (the socket that brought this packet exists only then).
