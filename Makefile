@@ -2,7 +2,9 @@
 #
 # lisp: LISP (RFC 9300) tunnel devices for Linux, in Rust.
 #
-#   make                 build lisp.ko against KDIR (default: the cached test kernel)
+#   make                 build lisp.ko, and lisp_vport.ko (OVS "lisp" port type) if KDIR is a
+#                        full source tree with CONFIG_OPENVSWITCH, against KDIR (default: the
+#                        cached test kernel)
 #   make KDIR=/lib/modules/$(uname -r)/build   build for the running (CONFIG_RUST) kernel
 #   make tool            build lispctl
 #   make check           host checks, module build, selftests in a VM; ends with "N passed, N failed"
@@ -24,6 +26,7 @@ all: module
 
 module modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@echo "built: $$(ls lisp.ko lisp_vport.ko 2>/dev/null | tr '\n' ' ')"
 
 tool:
 	$(CARGO) build --release --manifest-path rust/Cargo.toml
@@ -49,6 +52,7 @@ bench:
 clean:
 	find . -path ./rust/target -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \) -print0 | xargs -0 rm -f
-	rm -f modules.order Module.symvers rust/module/sys/bindings_generated.rs
+	rm -f modules.order Module.symvers rust/module/sys/bindings_generated.rs \
+		rust/vport/bindings_generated.rs
 	rm -rf .results
 	-$(CARGO) clean --manifest-path rust/Cargo.toml

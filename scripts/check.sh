@@ -44,7 +44,8 @@ start=$(date +%s)
 
 # 1. Host checks.
 step "rustfmt: userspace crates" cargo fmt --manifest-path rust/Cargo.toml --all --check
-step "rustfmt: kernel module" rustfmt --check --edition 2021 rust/module/lisp_main.rs
+step "rustfmt: kernel module" rustfmt --check --edition 2021 rust/module/lisp_main.rs \
+	rust/vport/lisp_vport.rs
 step "clippy: userspace crates" \
 	cargo clippy --manifest-path rust/Cargo.toml --all-targets --quiet -- -D warnings
 out=$(cargo test --manifest-path rust/Cargo.toml 2>&1); rc=$?
@@ -74,6 +75,7 @@ rm -rf "$res"; mkdir -p "$res"
 vmstart=$(date +%s)
 scripts/vm.sh --rwdir "$res" -- \
 	"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
+	"LISP_VPORT_KO=$top/lisp_vport.ko" \
 	"LISPCTL=$top/rust/target/release/lispctl" \
 	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | no_console
 echo "# selftests: VM run took $(( $(date +%s) - vmstart )) s"

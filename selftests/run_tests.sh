@@ -8,7 +8,7 @@
 
 cd "$(dirname "$0")" || exit 1
 : "${LISP_RESULTS:?}"
-export KSFT_DIR LISP_KO LISPCTL
+export KSFT_DIR LISP_KO LISP_VPORT_KO LISPCTL
 timeout=$(sed -n 's/^timeout=//p' settings)
 
 pass=0 fail=0 skip=0
@@ -59,6 +59,7 @@ done
 
 if [ -w $kmemleak ]; then
 	lisp_unload_rc=0
+	[ -d /sys/module/lisp_vport ] && { rmmod lisp_vport || lisp_unload_rc=1; }
 	[ -d /sys/module/lisp ] && { rmmod lisp || lisp_unload_rc=1; }
 	# Objects are reported once they stay unreferenced across two scans.
 	echo scan >$kmemleak; sleep 1; echo scan >$kmemleak

@@ -122,7 +122,7 @@ pub(crate) struct Config {
 
 impl Config {
     /// The defaults of `ip link add NAME type lisp`.
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             port: uapi::LISP_DATA_PORT,
             local: None,
@@ -495,8 +495,6 @@ impl LinkDriver for Lisp {
         data: &Attrs<'_>,
         _extack: &mut ExtAck<'_>,
     ) -> Result<impl PinInit<Self, Error>> {
-        let stats = Counters::new()?;
-        let routes = RouteCache::new()?;
         let mut config = Config::new();
         config.port = port_of(data).unwrap_or(uapi::LISP_DATA_PORT);
         config.local = local_of(data);
@@ -504,16 +502,7 @@ impl LinkDriver for Lisp {
             .get(IFLA_LISP_EXTERNAL)
             .is_some_and(|a| a.get_u8() != 0);
         config.apply(data);
-        Ok(try_pin_init!(Self {
-            map <- MapCache::new(),
-            stats,
-            config,
-            shares: [ArcSlot::new(), ArcSlot::new()],
-            gro: GroCells::new(),
-            routes,
-            miss_window: AtomicU64::new(0),
-            miss_sent: AtomicU32::new(0),
-        }? Error))
+        Self::init(config)
     }
 
     fn start_xmit(&self, dev: &NetDevice, skb: SkBuff) {
@@ -525,5 +514,23 @@ impl LinkDriver for Lisp {
             netlink::notify_map(dev, LISP_CMD_MAP_DEL, p, None);
         });
         1000
+    }
+}
+
+impl Lisp {
+    /// Returns the initialiser of a device's private state with `config`.
+    pub(crate) fn init(config: Config) -> Result<impl PinInit<Self, Error>> {
+        let stats = Counters::new()?;
+        let routes = RouteCache::new()?;
+        Ok(try_pin_init!(Self {
+            map <- MapCache::new(),
+            stats,
+            config,
+            shares: [ArcSlot::new(), ArcSlot::new()],
+            gro: GroCells::new(),
+            routes,
+            miss_window: AtomicU64::new(0),
+            miss_sent: AtomicU32::new(0),
+        }? Error))
     }
 }

@@ -8,7 +8,7 @@ use crate::map_cache::Entry;
 use crate::proto::header::LispHeader;
 use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
 use crate::sys::rcu::ReadGuard;
-use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_P_IP, ETH_P_IPV6};
+use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB};
 use crate::uapi::*;
 use core::sync::atomic::Ordering;
 
@@ -25,6 +25,8 @@ struct Inner {
     dsfield: u8,
     /// TTL or hop limit.
     ttl: u8,
+    /// Bytes of link-layer header in front of the IP header (Ethernet or none).
+    hlen: usize,
 }
 
 impl Inner {
@@ -37,11 +39,18 @@ impl Inner {
     }
 }
 
-/// Parses the IP header after the Ethernet header of `frame`; `None` for anything else
-/// (ARP, VLAN tags, truncated headers).
-fn parse(frame: &[u8]) -> Option<Inner> {
-    let proto = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
-    let ip = frame.get(ETH_HLEN..)?;
+/// Parses the IP header after the Ethernet header of `frame`, or at its start if `raw` names
+/// the ethertype of a bare IP packet (raw IP device); `None` for anything else (ARP, VLAN tags,
+/// truncated headers).
+fn parse(frame: &[u8], raw: Option<u16>) -> Option<Inner> {
+    let (proto, hlen) = match raw {
+        Some(proto) => (proto, 0),
+        None => (
+            u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]),
+            ETH_HLEN,
+        ),
+    };
+    let ip = frame.get(hlen..)?;
     let mut dst = [0u8; 16];
     match proto {
         ETH_P_IP if ip.len() >= 20 && ip[0] >> 4 == 4 => {
@@ -51,6 +60,7 @@ fn parse(frame: &[u8]) -> Option<Inner> {
                 dst,
                 dsfield: ip[1],
                 ttl: ip[8],
+                hlen,
             })
         }
         ETH_P_IPV6 if ip.len() >= 40 && ip[0] >> 4 == 6 => {
@@ -60,6 +70,7 @@ fn parse(frame: &[u8]) -> Option<Inner> {
                 dst,
                 dsfield: (ip[0] << 4) | (ip[1] >> 4),
                 ttl: ip[7],
+                hlen,
             })
         }
         _ => None,
@@ -93,11 +104,15 @@ fn verdict(e: &Entry, hash: u32) -> Verdict {
 
 /// Transmits `skb` on `dev`, whose state is `lisp`.
 pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
+    // A raw IP device (an OVS vport's) is given bare IP packets, or Ethernet frames marked
+    // `ETH_P_TEB` when the datapath kept the header.
+    let raw = Some(skb.protocol()).filter(|&p| dev.is_raw_ip() && p != ETH_P_TEB);
+    let hlen = if raw.is_some() { 0 } else { ETH_HLEN };
     // Enough of the frame linear to read the inner header.
-    if !skb.may_pull(ETH_HLEN + 40) && !skb.may_pull(ETH_HLEN + 20) {
+    if !skb.may_pull(hlen + 40) && !skb.may_pull(hlen + 20) {
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     }
-    let Some(inner) = parse(skb.linear()) else {
+    let Some(inner) = parse(skb.linear(), raw) else {
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     };
     let c = lisp.config();
@@ -202,7 +217,7 @@ fn send(
         ..Default::default()
     }
     .encode();
-    if !skb.pull_to_network(ETH_HLEN) {
+    if !skb.pull_to_network(inner.hlen) {
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     }
     let rcu = ReadGuard::new();

@@ -15,6 +15,7 @@ mod map_cache;
 mod netlink;
 mod share;
 mod sys;
+mod vport;
 
 /// The map-cache algorithms, shared with the host tests (see `rust/proto`).
 #[allow(dead_code, unreachable_pub)]

@@ -4,6 +4,7 @@
  * layouts that the Rust side checks its bindgen-generated layouts against at load time.
  */
 #include <linux/etherdevice.h>
+#include <linux/export.h>
 #include <linux/netdevice.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
@@ -88,6 +89,8 @@ void lisp_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst) { skb_dst_set(
 __be16 lisp_skb_protocol(const struct sk_buff *skb) { return skb->protocol; }
 void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol) { skb->protocol = protocol; }
 
+EXPORT_SYMBOL_GPL(lisp_vport_dev_create);
+
 #define SIZE(type) { "sizeof(struct " #type ")", sizeof(struct type) }
 #define OFFSET(type, member) { #type "." #member, offsetof(struct type, member) }
 
@@ -107,6 +110,10 @@ const struct lisp_layout lisp_layout_table[] = {
 	OFFSET(net_device, flags),
 	OFFSET(net_device, features),
 	OFFSET(net_device, hw_features),
+	OFFSET(net_device, header_ops),
+	{ "net_device.type_", offsetof(struct net_device, type) },
+	OFFSET(net_device, hard_header_len),
+	OFFSET(net_device, addr_len),
 	SIZE(net_device_ops),
 	OFFSET(net_device_ops, ndo_start_xmit),
 	OFFSET(net_device_ops, ndo_set_mac_address),

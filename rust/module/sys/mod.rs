@@ -30,6 +30,7 @@ pub(crate) mod bindings {
 }
 
 pub(crate) mod errno;
+mod export;
 pub(crate) mod genl;
 mod layout;
 pub(crate) mod netdev;

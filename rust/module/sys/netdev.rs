@@ -57,6 +57,14 @@ impl NetDevice {
         unsafe { bindings::lisp_dev_core_stats_rx_dropped_inc(self.as_raw()) }
     }
 
+    /// Whether the device carries bare IP packets (`ARPHRD_NONE`, see
+    /// [`DeviceSetup::set_raw_ip`]) rather than Ethernet frames.
+    pub(crate) fn is_raw_ip(&self) -> bool {
+        // SAFETY: The device is valid (type invariant); `type` is set before registration and
+        // never changed afterwards.
+        u32::from(unsafe { (*self.as_raw()).type_ }) == bindings::ARPHRD_NONE
+    }
+
     /// The device's private area, where the driver keeps its state.
     pub(crate) fn priv_ptr(&self) -> *mut u8 {
         // SAFETY: The device is valid (type invariant).
@@ -72,12 +80,13 @@ impl NetDevice {
 pub(crate) struct DeviceSetup(NonNull<bindings::net_device>);
 
 impl DeviceSetup {
-    /// Wraps a device inside its `setup` callback.
+    /// Wraps a device inside its `setup` callback, or between its allocation and registration.
     ///
     /// # Safety
     ///
-    /// `dev` must be the device passed to an `rtnl_link_ops::setup` callback, which runs before
-    /// the device is visible to anyone else, and the object must not outlive that callback.
+    /// `dev` must be a device nobody else sees yet: the one passed to an `rtnl_link_ops::setup`
+    /// callback, or one allocated by the caller and not yet registered. The object must not
+    /// outlive that state.
     pub(crate) unsafe fn from_raw(dev: NonNull<bindings::net_device>) -> Self {
         // INVARIANT: From the function's safety requirements.
         Self(dev)
@@ -122,6 +131,19 @@ impl DeviceSetup {
         let dev = self.raw();
         dev.features |= f;
         dev.hw_features |= f;
+    }
+
+    /// Makes the device a raw IP one (`ARPHRD_NONE`, no link-layer header or address, point to
+    /// point), as the Open vSwitch datapath expects of a layer-3 tunnel port: it hands such a
+    /// port bare IP packets (after a `pop_eth` action) and drops them on an Ethernet device.
+    pub(crate) fn set_raw_ip(&mut self) {
+        let dev = self.raw();
+        dev.header_ops = core::ptr::null();
+        dev.type_ = bindings::ARPHRD_NONE as u16;
+        dev.hard_header_len = 0;
+        dev.addr_len = 0;
+        dev.flags =
+            bindings::net_device_flags_IFF_POINTOPOINT | bindings::net_device_flags_IFF_NOARP;
     }
 
     /// Reserves `len` bytes of headroom in front of the frames handed to the device.

@@ -11,7 +11,7 @@
 //! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h).
 
 use super::bindings;
-use super::genl::Writer;
+use super::genl::{Net, Writer};
 use super::netdev::{DeviceSetup, NetDevice, SkBuff};
 use super::netlink::{Attrs, ExtAck};
 use core::cell::UnsafeCell;
@@ -282,34 +282,131 @@ unsafe extern "C" fn newlink_callback<T: LinkDriver>(
     };
     from_result(|| {
         let init = T::new_link(ndev, &data, &mut extack)?;
-        let private = private::<T>(ndev);
-        // SAFETY: The private area is `priv_size == size_of::<Private<T>>()` bytes, aligned to
-        // `NETDEV_ALIGN >= align_of::<Private<T>>()` (checked in `LinkOps::new`), and
-        // uninitialised. It never moves: the device is freed as a whole.
-        let slot = unsafe { core::ptr::addr_of_mut!((*private).inner) };
-        // SAFETY: As above.
-        unsafe { init.__pinned_init(slot)? };
-        // SAFETY: As above; the work item is initialised before anything can queue it.
-        unsafe {
-            bindings::lisp_init_delayed_work(
-                Opaque::raw_get(core::ptr::addr_of!((*private).work)),
-                Some(work_callback::<T>),
-            )
-        };
-        // SAFETY: `dev` is a valid, unregistered device and we hold RTNL.
-        let ret = unsafe { bindings::register_netdevice(dev) };
-        if ret < 0 {
-            // SAFETY: Initialised above; rtnetlink frees the device without our destructor.
-            unsafe { core::ptr::drop_in_place(slot) };
-            return Err(Error::from_errno(ret));
-        }
-        // Only now: a failed `register_netdevice` would have called the destructor itself.
-        // SAFETY: We hold RTNL; the device is registered and its state initialised.
-        unsafe { (*dev).priv_destructor = Some(destructor_callback::<T>) };
-        schedule::<T>(ndev, 1000);
-        pr_debug!("{:?} device {} created\n", T::KIND, ndev.ifindex());
-        Ok(0)
+        // SAFETY: From the callback's contract: RTNL held, `dev` allocated with our ops and not
+        // yet registered.
+        unsafe { register::<T>(ndev, init) }.map(|()| 0)
     })
+}
+
+/// Initialises the private state of `ndev` with `init` and registers the device.
+///
+/// On failure the private state is dropped again; the device is left unregistered, for the
+/// caller to free.
+///
+/// # Safety
+///
+/// The caller must hold RTNL, and `ndev` must be an unregistered device allocated with
+/// `T::link_ops()` (so `setup_callback` ran) whose private state is not initialised.
+unsafe fn register<T: LinkDriver>(ndev: &NetDevice, init: impl PinInit<T, Error>) -> Result {
+    let dev = ndev.as_raw();
+    let private = private::<T>(ndev);
+    // SAFETY: The private area is `priv_size == size_of::<Private<T>>()` bytes, aligned to
+    // `NETDEV_ALIGN >= align_of::<Private<T>>()` (checked in `LinkOps::new`), and
+    // uninitialised. It never moves: the device is freed as a whole.
+    let slot = unsafe { core::ptr::addr_of_mut!((*private).inner) };
+    // SAFETY: As above.
+    unsafe { init.__pinned_init(slot)? };
+    // SAFETY: As above; the work item is initialised before anything can queue it.
+    unsafe {
+        bindings::lisp_init_delayed_work(
+            Opaque::raw_get(core::ptr::addr_of!((*private).work)),
+            Some(work_callback::<T>),
+        )
+    };
+    // SAFETY: `dev` is a valid, unregistered device and the caller holds RTNL.
+    let ret = unsafe { bindings::register_netdevice(dev) };
+    if ret < 0 {
+        // SAFETY: Initialised above; the device will be freed without our destructor.
+        unsafe { core::ptr::drop_in_place(slot) };
+        return Err(Error::from_errno(ret));
+    }
+    // Only now: a failed `register_netdevice` would have called the destructor itself.
+    // SAFETY: The caller holds RTNL; the device is registered and its state initialised.
+    unsafe { (*dev).priv_destructor = Some(destructor_callback::<T>) };
+    schedule::<T>(ndev, 1000);
+    pr_debug!("{:?} device {} created\n", T::KIND, ndev.ifindex());
+    Ok(())
+}
+
+/// Holds RTNL while it exists.
+struct RtnlGuard(());
+
+impl RtnlGuard {
+    fn lock() -> Self {
+        // SAFETY: Plain FFI call; the caller holds no lock RTNL nests inside.
+        unsafe { bindings::rtnl_lock() };
+        Self(())
+    }
+}
+
+impl Drop for RtnlGuard {
+    fn drop(&mut self) {
+        // SAFETY: Taken in `lock`.
+        unsafe { bindings::rtnl_unlock() };
+    }
+}
+
+/// Creates a device of kind `T` named `name` in `net` for a kernel caller (rather than an
+/// rtnetlink request), registers it and brings it up. `configure` adjusts the device before
+/// registration; `init` initialises its private state.
+///
+/// Takes RTNL: the caller must not hold it. The device lives until deleted (by rtnetlink or
+/// `rtnl_delete_link`); the returned pointer is valid until then.
+pub(crate) fn create<T: LinkDriver>(
+    net: Net<'_>,
+    name: &CStr,
+    configure: impl FnOnce(&mut DeviceSetup),
+    init: impl PinInit<T, Error>,
+) -> Result<NonNull<bindings::net_device>> {
+    let _rtnl = RtnlGuard::lock();
+    let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); bindings::__IFLA_MAX as usize];
+    // SAFETY: `net` is live and we hold RTNL; `tb` is an empty attribute table of `IFLA_MAX + 1`
+    // entries and extack may be null. The ops are `T`'s static table.
+    let dev = unsafe {
+        bindings::rtnl_create_link(
+            net.as_raw(),
+            name.as_ptr().cast(),
+            NET_NAME_USER,
+            T::link_ops().as_raw(),
+            tb.as_mut_ptr(),
+            core::ptr::null_mut(),
+        )
+    };
+    let dev = not_err(dev)?;
+    // SAFETY: Allocated just above and not registered: nobody else sees it.
+    configure(&mut unsafe { DeviceSetup::from_raw(dev) });
+    // SAFETY: As above; the device stays alive until freed or deleted below.
+    let ndev = unsafe { NetDevice::from_raw(dev.as_ptr()) };
+    // SAFETY: We hold RTNL; the device was allocated with `T`'s ops and is unregistered.
+    if let Err(e) = unsafe { register::<T>(ndev, init) } {
+        // SAFETY: Never registered, so still ours alone.
+        unsafe { bindings::free_netdev(dev.as_ptr()) };
+        return Err(e);
+    }
+    // SAFETY: We hold RTNL; the device is registered.
+    let flags = unsafe { (*dev.as_ptr()).flags } | bindings::net_device_flags_IFF_UP;
+    // SAFETY: As above.
+    let ret = unsafe { bindings::dev_change_flags(dev.as_ptr(), flags, core::ptr::null_mut()) };
+    if ret < 0 {
+        // SAFETY: As above; deleting frees the device once its last reference goes.
+        unsafe { bindings::rtnl_delete_link(dev.as_ptr(), 0, core::ptr::null()) };
+        return Err(Error::from_errno(ret));
+    }
+    Ok(dev)
+}
+
+/// `NET_NAME_USER` (include/linux/netdevice.h): the name was chosen by userspace.
+const NET_NAME_USER: u8 = 3;
+
+/// Converts a pointer that may be an `ERR_PTR` into a result.
+fn not_err<T>(p: *mut T) -> Result<NonNull<T>> {
+    // SAFETY: Plain pointer classification.
+    if unsafe { bindings::lisp_is_err(p.cast()) } {
+        // CAST: An `ERR_PTR` is a negative errno in pointer form.
+        Err(Error::from_errno(p as isize as c_int))
+    } else {
+        NonNull::new(p).ok_or(ENOMEM)
+    }
 }
 
 /// `net_device::priv_destructor`: drops the private state.

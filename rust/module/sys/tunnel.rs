@@ -26,6 +26,8 @@ const AF_INET6: u8 = 10;
 /// `ETH_P_IP`, `ETH_P_IPV6`.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+/// `ETH_P_TEB`: an Ethernet frame where an IP packet is expected (raw IP devices).
+pub(crate) const ETH_P_TEB: u16 = 0x6558;
 /// `ETH_HLEN`.
 const ETH_HLEN: usize = 14;
 /// UDP header length.
@@ -773,8 +775,15 @@ impl Decap {
     }
 
     /// Delivers the packet through the device's GRO cells. Returns the bytes delivered.
+    ///
+    /// A raw IP device (an OVS vport's) delivers the bare IP packet: Open vSwitch finds the
+    /// tunnel port of a LISP packet only if it has no Ethernet header (its `legacy_l3` mode).
     pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
         let raw = self.skb.into_raw();
+        if dev.is_raw_ip() {
+            // SAFETY: We own the buffer; `data` is at the inner IP header.
+            unsafe { bindings::lisp_skb_reset_mac_header(raw.as_ptr()) };
+        }
         // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
         // device is up (the socket that brought this packet exists only then).
         unsafe {
