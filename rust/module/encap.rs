@@ -156,7 +156,7 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
 
 /// Sends the inner packet natively, routed by its destination in the device's namespace.
 fn forward(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff, inner: &Inner) {
-    if !skb.pull_to_network(ETH_HLEN) {
+    if !skb.pull_to_network(inner.hlen) {
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     }
     let v6 = inner.proto == ETH_P_IPV6;
