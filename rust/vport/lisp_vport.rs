@@ -15,8 +15,13 @@
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, CStr};
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 use kernel::prelude::*;
+
+/// The layout comparison, shared with lisp.ko.
+#[path = "../module/sys/layout_check.rs"]
+mod layout_check;
+use layout_check::{compare, offset, size};
 
 #[allow(
     dead_code,
@@ -249,40 +254,22 @@ unsafe extern "C" fn send_callback(skb: *mut bindings::sk_buff) -> c_int {
     unsafe { bindings::__dev_queue_xmit(skb, core::ptr::null_mut()) }
 }
 
-macro_rules! size {
-    ($t:ident) => {
-        (
-            concat!("sizeof(struct ", stringify!($t), ")"),
-            size_of::<bindings::$t>(),
-        )
-    };
-}
-
-macro_rules! offset {
-    ($t:ident, $f:ident) => {
-        (
-            concat!(stringify!($t), ".", stringify!($f)),
-            offset_of!(bindings::$t, $f),
-        )
-    };
-}
-
 /// What Rust sees; `glue.c` lists the same names in the same order.
 const LAYOUT: &[(&str, usize)] = &[
-    size!(vport_ops),
-    offset!(vport_ops, type_),
-    offset!(vport_ops, create),
-    offset!(vport_ops, destroy),
-    offset!(vport_ops, get_options),
-    offset!(vport_ops, send),
-    offset!(vport_ops, owner),
-    size!(vport_parms),
-    offset!(vport_parms, name),
-    offset!(vport_parms, options),
-    offset!(vport_parms, dp),
-    size!(vport),
-    offset!(datapath, net),
-    size!(nlattr),
+    size!(bindings::vport_ops),
+    offset!(bindings::vport_ops, type_),
+    offset!(bindings::vport_ops, create),
+    offset!(bindings::vport_ops, destroy),
+    offset!(bindings::vport_ops, get_options),
+    offset!(bindings::vport_ops, send),
+    offset!(bindings::vport_ops, owner),
+    size!(bindings::vport_parms),
+    offset!(bindings::vport_parms, name),
+    offset!(bindings::vport_parms, options),
+    offset!(bindings::vport_parms, dp),
+    size!(bindings::vport),
+    offset!(bindings::datapath, net),
+    size!(bindings::nlattr),
 ];
 
 /// Refuses to load (`EINVAL`) if bindgen's layouts differ from the C compiler's.
@@ -294,24 +281,10 @@ fn check_layout() -> Result {
             bindings::lisp_vport_layout_len as usize,
         )
     };
-    let mut ok = table.len() == LAYOUT.len();
-    for (c, &(name, rust)) in table.iter().zip(LAYOUT) {
+    let c = table.iter().map(|e| {
         // SAFETY: Every `name` in the C table is a string literal.
-        let cname = unsafe { CStr::from_ptr(c.name.cast()) };
-        if cname.to_bytes() != name.as_bytes() || c.value != rust {
-            pr_err!(
-                "layout mismatch: {} = {} in Rust, {:?} = {} in C\n",
-                name,
-                rust,
-                cname,
-                c.value
-            );
-            ok = false;
-        }
-    }
-    if ok {
-        Ok(())
-    } else {
-        Err(EINVAL)
-    }
+        let name = unsafe { CStr::from_ptr(e.name.cast()) };
+        (name, e.value)
+    });
+    compare(c, LAYOUT)
 }

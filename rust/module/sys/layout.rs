@@ -7,89 +7,68 @@
 //! and offsets GCC computed for everything Rust touches directly; the module refuses to load if
 //! any of them differs from what Rust sees.
 
-use super::bindings::{
-    self, callback_head, delayed_work, genl_info, net_device, net_device_ops, netlink_callback,
-    netlink_ext_ack, nlattr, nlmsghdr, rtnl_link_ops, sk_buff,
-};
+use super::bindings;
+use super::layout_check::{compare, offset, size};
 use core::ffi::CStr;
-use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
-
-macro_rules! size {
-    ($t:ident) => {
-        (
-            concat!("sizeof(struct ", stringify!($t), ")"),
-            size_of::<$t>(),
-        )
-    };
-}
-
-macro_rules! offset {
-    ($t:ident, $f:ident) => {
-        (
-            concat!(stringify!($t), ".", stringify!($f)),
-            offset_of!($t, $f),
-        )
-    };
-}
 
 /// What Rust sees; `glue.c` lists the same names in the same order.
 const LAYOUT: &[(&str, usize)] = &[
-    size!(net_device),
-    offset!(net_device, netdev_ops),
-    offset!(net_device, rtnl_link_ops),
-    offset!(net_device, needs_free_netdev),
-    offset!(net_device, priv_destructor),
-    offset!(net_device, mtu),
-    offset!(net_device, min_mtu),
-    offset!(net_device, max_mtu),
-    offset!(net_device, ifindex),
-    offset!(net_device, name),
-    offset!(net_device, needed_headroom),
-    offset!(net_device, flags),
-    offset!(net_device, features),
-    offset!(net_device, hw_features),
-    offset!(net_device, header_ops),
-    offset!(net_device, type_),
-    offset!(net_device, hard_header_len),
-    offset!(net_device, addr_len),
-    size!(net_device_ops),
-    offset!(net_device_ops, ndo_start_xmit),
-    offset!(net_device_ops, ndo_set_mac_address),
-    offset!(net_device_ops, ndo_validate_addr),
-    offset!(net_device_ops, ndo_uninit),
-    size!(rtnl_link_ops),
-    offset!(rtnl_link_ops, kind),
-    offset!(rtnl_link_ops, priv_size),
-    offset!(rtnl_link_ops, setup),
-    offset!(rtnl_link_ops, maxtype),
-    offset!(rtnl_link_ops, validate),
-    offset!(rtnl_link_ops, newlink),
-    size!(netlink_ext_ack),
-    offset!(netlink_ext_ack, _msg),
-    offset!(netlink_ext_ack, bad_attr),
-    size!(nlattr),
-    size!(nlmsghdr),
-    offset!(nlmsghdr, nlmsg_len),
-    offset!(nlmsghdr, nlmsg_flags),
-    size!(genl_info),
-    offset!(genl_info, snd_seq),
-    offset!(genl_info, snd_portid),
-    offset!(genl_info, nlhdr),
-    offset!(genl_info, genlhdr),
-    offset!(genl_info, attrs),
-    offset!(genl_info, extack),
-    size!(netlink_callback),
-    offset!(netlink_callback, extack),
-    offset!(netlink_callback, seq),
-    offset!(netlink_callback, __bindgen_anon_1),
-    size!(sk_buff),
-    offset!(sk_buff, len),
-    offset!(sk_buff, data_len),
-    offset!(sk_buff, data),
-    size!(delayed_work),
-    offset!(delayed_work, work),
-    size!(callback_head),
+    size!(bindings::net_device),
+    offset!(bindings::net_device, netdev_ops),
+    offset!(bindings::net_device, rtnl_link_ops),
+    offset!(bindings::net_device, needs_free_netdev),
+    offset!(bindings::net_device, priv_destructor),
+    offset!(bindings::net_device, mtu),
+    offset!(bindings::net_device, min_mtu),
+    offset!(bindings::net_device, max_mtu),
+    offset!(bindings::net_device, ifindex),
+    offset!(bindings::net_device, name),
+    offset!(bindings::net_device, needed_headroom),
+    offset!(bindings::net_device, flags),
+    offset!(bindings::net_device, features),
+    offset!(bindings::net_device, hw_features),
+    offset!(bindings::net_device, header_ops),
+    offset!(bindings::net_device, type_),
+    offset!(bindings::net_device, hard_header_len),
+    offset!(bindings::net_device, addr_len),
+    size!(bindings::net_device_ops),
+    offset!(bindings::net_device_ops, ndo_start_xmit),
+    offset!(bindings::net_device_ops, ndo_set_mac_address),
+    offset!(bindings::net_device_ops, ndo_validate_addr),
+    offset!(bindings::net_device_ops, ndo_uninit),
+    size!(bindings::rtnl_link_ops),
+    offset!(bindings::rtnl_link_ops, kind),
+    offset!(bindings::rtnl_link_ops, priv_size),
+    offset!(bindings::rtnl_link_ops, setup),
+    offset!(bindings::rtnl_link_ops, maxtype),
+    offset!(bindings::rtnl_link_ops, validate),
+    offset!(bindings::rtnl_link_ops, newlink),
+    size!(bindings::netlink_ext_ack),
+    offset!(bindings::netlink_ext_ack, _msg),
+    offset!(bindings::netlink_ext_ack, bad_attr),
+    size!(bindings::nlattr),
+    size!(bindings::nlmsghdr),
+    offset!(bindings::nlmsghdr, nlmsg_len),
+    offset!(bindings::nlmsghdr, nlmsg_flags),
+    size!(bindings::genl_info),
+    offset!(bindings::genl_info, snd_seq),
+    offset!(bindings::genl_info, snd_portid),
+    offset!(bindings::genl_info, nlhdr),
+    offset!(bindings::genl_info, genlhdr),
+    offset!(bindings::genl_info, attrs),
+    offset!(bindings::genl_info, extack),
+    size!(bindings::netlink_callback),
+    offset!(bindings::netlink_callback, extack),
+    offset!(bindings::netlink_callback, seq),
+    offset!(bindings::netlink_callback, __bindgen_anon_1),
+    size!(bindings::sk_buff),
+    offset!(bindings::sk_buff, len),
+    offset!(bindings::sk_buff, data_len),
+    offset!(bindings::sk_buff, data),
+    size!(bindings::delayed_work),
+    offset!(bindings::delayed_work, work),
+    size!(bindings::callback_head),
 ];
 
 /// Compares every entry of [`LAYOUT`] with the C compiler's value; `EINVAL` on any difference.
@@ -102,31 +81,10 @@ pub(crate) fn check() -> Result {
             bindings::lisp_layout_len as usize,
         )
     };
-    if table.len() != LAYOUT.len() {
-        pr_err!(
-            "layout table has {} entries in C, {} in Rust\n",
-            table.len(),
-            LAYOUT.len()
-        );
-        return Err(EINVAL);
-    }
-    let mut bad = 0;
-    for (c, &(name, rust)) in table.iter().zip(LAYOUT) {
-        // SAFETY: every `name` in the C table is a string literal.
-        let cname = unsafe { CStr::from_ptr(c.name.cast()) };
-        if cname.to_bytes() != name.as_bytes() || c.value != rust {
-            pr_err!(
-                "layout mismatch: {} = {} in Rust, {:?} = {} in C\n",
-                name,
-                rust,
-                cname,
-                c.value
-            );
-            bad += 1;
-        }
-    }
-    if bad > 0 {
-        return Err(EINVAL);
-    }
-    Ok(())
+    let c = table.iter().map(|e| {
+        // SAFETY: Every `name` in the C table is a string literal.
+        let name = unsafe { CStr::from_ptr(e.name.cast()) };
+        (name, e.value)
+    });
+    compare(c, LAYOUT)
 }

@@ -33,6 +33,7 @@ pub(crate) mod errno;
 mod export;
 pub(crate) mod genl;
 mod layout;
+mod layout_check;
 pub(crate) mod netdev;
 pub(crate) mod netlink;
 pub(crate) mod percpu;
