@@ -129,10 +129,9 @@ ovs() {
 		OVS_SYSCONFDIR="$d" OVS_PKGDATADIR=/usr/share/openvswitch "$@"
 }
 
-ovs_start() {
-	local ns=$1 d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/lisp-ovs.XXXXXX") || return 1
-	OVS_DIR[$ns]=$d
+# Starts the daemons of one namespace, whose run directory is set.
+ovs_start_one() {
+	local ns=$1 d=${OVS_DIR[$1]}
 	# --detach returns once each daemon is serving (it waits for the child's go-ahead). What
 	# the daemons print before their log file is open goes to start.err, shown on failure.
 	if ! { ovs "$ns" ovsdb-tool create "$d/conf.db" "$OVS_SCHEMA" &&
@@ -143,13 +142,30 @@ ovs_start() {
 		ovs "$ns" ovs-vswitchd unix:"$d/db.sock" --pidfile="$d/ovs-vswitchd.pid" \
 			--unixctl="$d/ovs-vswitchd.ctl" --log-file="$d/ovs-vswitchd.log" \
 			--no-chdir --detach; } 2>"$d/start.err"; then
-		sed 's/^/# /' "$d/start.err"
+		sed "s/^/# ovs $ns: /" "$d/start.err"
 		return 1
 	fi
 	# Without --no-wait, ovs-vsctl returns only once ovs-vswitchd has applied the change:
 	# the daemon is then attached to the database, the readiness that matters.
 	ovs "$ns" ovs-vsctl --db=unix:"$d/db.sock" --timeout=30 \
 		set Open_vSwitch . external_ids:lisp-selftest=ready
+}
+
+# ovs_start NS...: the namespaces' daemons start side by side (most of the start-up is
+# waiting); the run directories are chosen here, in the caller's shell, which keeps OVS_DIR.
+ovs_start() {
+	local ns pids=() rc=0 pid
+	for ns in "$@"; do
+		OVS_DIR[$ns]=$(mktemp -d "${TMPDIR:-/tmp}/lisp-ovs.XXXXXX") || return 1
+	done
+	for ns in "$@"; do
+		ovs_start_one "$ns" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || rc=1
+	done
+	return $rc
 }
 
 # Stops one daemon by the pid in PIDFILE and waits (up to 10 s) for it to be gone.
@@ -216,9 +232,32 @@ appctl() {
 	ovs "$ns" ovs-appctl -t "${OVS_DIR[$ns]}/ovs-vswitchd.ctl" "$@"
 }
 
-# ovs-ofctl add-flows from stdin, one flow a line ('#' comments allowed).
+# ovs-ofctl add-flows from stdin, one flow a line.
 ovs_flows() {
 	ovs "$1" ovs-ofctl add-flows "$2" -
+}
+
+# ovs_vm_flows NS OFPORT N: on NS's br0, the flows for VM N behind OpenFlow port OFPORT, lisp0
+# being port 3 (IPv4 and IPv6). Decapsulated packets carry the fixed destination MAC: with
+# several VMs per hypervisor the rewrite must also match the destination address. Traffic
+# between local VMs stays on the bridge; ARP and neighbour discovery go the normal L2 way
+# (the L3 tunnel cannot carry them); the VM's other IP traffic goes to lisp0, whose map-cache
+# picks the remote hypervisor (the guide's set_field:...->tun_dst is not needed).
+ovs_vm_flows() {
+	local ns=$1 p=$2 n=$3 ip4 ip6 mac
+	ip4=$(vm_addr "$n" 4) ip6=$(vm_addr "$n" 6) mac=$(vm_mac "$n")
+	ovs_flows "$ns" br0 <<-EOF
+		priority=3,ip,dl_dst=$LISP_MAC,nw_dst=$ip4,actions=mod_dl_dst:$mac,output:$p
+		priority=3,ipv6,dl_dst=$LISP_MAC,ipv6_dst=$ip6,actions=mod_dl_dst:$mac,output:$p
+		priority=2,ip,nw_dst=$ip4,actions=NORMAL
+		priority=2,ipv6,ipv6_dst=$ip6,actions=NORMAL
+		priority=2,in_port=$p,arp,actions=NORMAL
+		priority=2,in_port=$p,icmp6,icmp_type=135,actions=NORMAL
+		priority=2,in_port=$p,icmp6,icmp_type=136,actions=NORMAL
+		priority=1,in_port=$p,ip,actions=output:3
+		priority=1,in_port=$p,ipv6,actions=output:3
+		priority=0,actions=NORMAL
+	EOF
 }
 
 # Helpers of the scenario tests (lisp_ovs.sh, lisp_bridge.sh). Hypervisor I is namespace $HV<I>,
