@@ -241,10 +241,11 @@ fn send(
         inner_proto: inner.proto,
         // In external mode sources and destinations vary per packet: no caching.
         routes: (!lisp.config().external).then(|| lisp.routes()),
+        bridged: inner.hlen != 0 && dev.is_bridge_port(),
     };
     match tunnel::xmit(skb, &sock, &e) {
         Ok(()) => lisp.count(Stat::TxPackets),
-        Err(TxError::NoRoute | TxError::Buffer) => {
+        Err(TxError::NoRoute | TxError::Buffer | TxError::TooBig) => {
             lisp.count(Stat::TxErrors);
             dev.tx_dropped_inc();
         }

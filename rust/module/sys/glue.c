@@ -85,6 +85,7 @@ bool lisp_is_err(const void *ptr) { return IS_ERR(ptr); }
 u32 lisp_skb_get_hash(struct sk_buff *skb) { return skb_get_hash(skb); }
 const struct ip_tunnel_info *lisp_skb_tunnel_info(const struct sk_buff *skb) { return skb_tunnel_info(skb); }
 void lisp_skb_dst_set_metadata(struct sk_buff *skb, struct metadata_dst *md) { skb_dst_set(skb, &md->dst); }
+bool lisp_netif_is_any_bridge_port(const struct net_device *dev) { return netif_is_any_bridge_port(dev); }
 void lisp_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst) { skb_dst_set(skb, dst); }
 __be16 lisp_skb_protocol(const struct sk_buff *skb) { return skb->protocol; }
 void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol) { skb->protocol = protocol; }

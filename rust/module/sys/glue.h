@@ -89,6 +89,7 @@ bool lisp_is_err(const void *ptr);
 u32 lisp_skb_get_hash(struct sk_buff *skb);
 const struct ip_tunnel_info *lisp_skb_tunnel_info(const struct sk_buff *skb);
 void lisp_skb_dst_set_metadata(struct sk_buff *skb, struct metadata_dst *md);
+bool lisp_netif_is_any_bridge_port(const struct net_device *dev);
 void lisp_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
 __be16 lisp_skb_protocol(const struct sk_buff *skb);
 void lisp_skb_set_protocol(struct sk_buff *skb, __be16 protocol);

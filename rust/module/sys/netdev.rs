@@ -57,8 +57,13 @@ impl NetDevice {
         unsafe { bindings::lisp_dev_core_stats_rx_dropped_inc(self.as_raw()) }
     }
 
-    /// Whether the device carries bare IP packets (`ARPHRD_NONE`, see
-    /// [`DeviceSetup::set_raw_ip`]) rather than Ethernet frames.
+    /// Whether the device is a port of a Linux bridge or an Open vSwitch datapath.
+    pub(crate) fn is_bridge_port(&self) -> bool {
+        // SAFETY: The device is valid (type invariant); the call only reads its flags.
+        unsafe { bindings::lisp_netif_is_any_bridge_port(self.as_raw()) }
+    }
+
+    /// Whether the device carries bare IP packets (`ARPHRD_NONE`) rather than Ethernet frames.
     pub(crate) fn is_raw_ip(&self) -> bool {
         // SAFETY: The device is valid (type invariant); `type` is set before registration and
         // never changed afterwards.

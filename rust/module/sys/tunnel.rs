@@ -385,6 +385,10 @@ pub(crate) struct Encap<'a> {
     pub(crate) inner_proto: u16,
     /// Route cache to use, when the source is fixed per destination (not in external mode).
     pub(crate) routes: Option<&'a RouteCache>,
+    /// The frame came from a bridge, with an Ethernet header in front of the network header: a
+    /// packet too big for the path is answered (ICMP) back into the bridge, as the hypervisor
+    /// cannot route to its sender.
+    pub(crate) bridged: bool,
 }
 
 /// Why [`xmit`] could not send.
@@ -393,6 +397,8 @@ pub(crate) enum TxError {
     NoRoute,
     /// The buffer could not be prepared (memory, offloads).
     Buffer,
+    /// Too big for the path; the buffer became the ICMP error sent back to its sender.
+    TooBig,
 }
 
 impl TxError {
@@ -400,7 +406,7 @@ impl TxError {
     fn reason(&self) -> DropReason {
         match self {
             Self::NoRoute => DropReason::IpOutNoRoutes,
-            Self::Buffer => DropReason::NoMem,
+            Self::Buffer | Self::TooBig => DropReason::NoMem,
         }
     }
 }
@@ -495,8 +501,25 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
             }
         }
         let dst = dst_entry.as_ptr();
-        // A packet too big for the path gets its sender told (ICMP) via the inner route.
-        bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, false);
+        // A packet too big for the path gets its sender told (ICMP): routed, via the inner
+        // route; bridged, by a reply built from the frame and received on the device.
+        if e.bridged {
+            bindings::skb_push(skb, ETH_HLEN as u32);
+            let r = bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, true);
+            if r != 0 {
+                bindings::dst_release(dst);
+                if r < 0 {
+                    return free(TxError::Buffer);
+                }
+                bindings::skb_scrub_packet(skb, false);
+                bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, e.dev.as_raw()));
+                bindings::netif_rx(skb);
+                return Err(TxError::TooBig);
+            }
+            bindings::skb_pull(skb, ETH_HLEN as u32);
+        } else {
+            bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, false);
+        }
         let tos = bindings::lisp_ip_tunnel_ecn_encap(e.tos, skb);
         bindings::skb_scrub_packet(skb, false);
         let headroom = bindings::lisp_dst_headroom(dst) + overhead;
