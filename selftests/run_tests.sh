@@ -30,6 +30,7 @@ dmesg -C
 for t in "$@"; do
 	echo "# ==== $t"
 	log=$(mktemp)
+	start=$SECONDS
 	timeout --kill-after=10 "$timeout" "./$t" >"$log" 2>&1
 	rc=$?
 	sed 's/^/# /' "$log"
@@ -44,7 +45,7 @@ for t in "$@"; do
 	elif [ "$rc" = 0 ] && [ $((np + nf)) = 0 ]; then
 		result fail "$t: reported no test"
 	fi
-	echo "# $t: $np ok ($ns skipped), $nf not ok, exit $rc"
+	echo "# $t: $np ok ($ns skipped), $nf not ok, exit $rc, $((SECONDS - start)) s"
 	klog=$(dmesg -c)
 	if grep -qE "$BAD_LOG" <<<"$klog"; then
 		result fail "$t: kernel log clean"
