@@ -308,6 +308,15 @@ pings_through() {
 		[ "$(lisp_stat "$4" rx_packets)" -ge $((rx + 2)) ]
 }
 
+# Scenario 2's first remedy for ARP across the tunnel: static neighbour entries in vm41 and
+# vm51, then a ping each way through lisp0. Any MAC would do, as the receiving hypervisor
+# rewrites the destination; the peer's real MAC keeps the VM's view truthful.
+s2_static_neighbours() {
+	vm 41 ip neigh replace 192.168.2.51 lladdr "$(vm_mac 51)" dev eth0 nud permanent &&
+		vm 51 ip neigh replace 192.168.2.41 lladdr "$(vm_mac 41)" dev eth0 nud permanent &&
+		pings_through 41 51 4 5 192.168.2.41 192.168.2.51
+}
+
 # arp_unanswered A ADDR: VM A's ARP request for ADDR gets no answer.
 arp_unanswered() {
 	! vm "$1" ping -c 1 -W 1 "$2" >/dev/null &&

@@ -96,11 +96,7 @@ setup_scenario2() {
 
 test_s2_no_arp() { arp_unanswered 41 192.168.2.51; }
 
-test_s2_static() {
-	vm 41 ip neigh replace 192.168.2.51 lladdr "$(vm_mac 51)" dev eth0 nud permanent &&
-		vm 51 ip neigh replace 192.168.2.41 lladdr "$(vm_mac 41)" dev eth0 nud permanent &&
-		pings_through 41 51 4 5 192.168.2.41 192.168.2.51
-}
+test_s2_static() { s2_static_neighbours; }
 
 test_s2_proxy_arp() {
 	# br0 answers the VM's requests for the remote EID from its neighbour table with the remote

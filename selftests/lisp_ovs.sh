@@ -158,13 +158,7 @@ setup_scenario2() {
 
 test_s2_no_arp() { arp_unanswered 41 192.168.2.51; }
 
-test_s2_static() {
-	# (a) Static neighbour entries in the VMs. Any MAC would do: the receiving hypervisor
-	# rewrites the destination; the peer's real MAC keeps the VM's view truthful.
-	vm 41 ip neigh replace 192.168.2.51 lladdr "$(vm_mac 51)" dev eth0 nud permanent &&
-		vm 51 ip neigh replace 192.168.2.41 lladdr "$(vm_mac 41)" dev eth0 nud permanent &&
-		pings_through 41 51 4 5 192.168.2.41 192.168.2.51
-}
+test_s2_static() { s2_static_neighbours; }
 
 # arp_responder HV VM-ADDR MAC: hypervisor HV answers ARP requests from port 1 for VM-ADDR
 # (a remote EID) with MAC, turning the request into a reply in place and sending it back.
