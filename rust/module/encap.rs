@@ -30,6 +30,16 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether the destination is multicast, broadcast or link-local: never mapped.
+    fn link_scope(&self) -> bool {
+        let d = &self.dst;
+        if self.proto == ETH_P_IPV6 {
+            d[0] == 0xff || (d[0] == 0xfe && d[1] & 0xc0 == 0x80)
+        } else {
+            d[0] >= 224 || (d[0] == 169 && d[1] == 254)
+        }
+    }
+
     fn dst(&self) -> &[u8] {
         if self.proto == ETH_P_IPV6 {
             &self.dst
@@ -128,7 +138,11 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     let dst = match v {
         Verdict::Send(dst) => dst,
         Verdict::NoMapping => {
-            lisp.miss(dev, iid, inner.dst());
+            // A map resolver has nothing to say about link-local and multicast destinations
+            // (the neighbour discovery and MLD of the stacks around the device): no event.
+            if !inner.link_scope() {
+                lisp.miss(dev, iid, inner.dst());
+            }
             return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
         }
         Verdict::Forward => return forward(lisp, dev, skb, &inner),
