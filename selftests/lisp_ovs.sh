@@ -30,7 +30,7 @@ source "$(dirname "$0")/lib.sh"
 
 ktap_print_header
 ovs_available || { ktap_skip_all "Open vSwitch (ovs-vswitchd, ovsdb-server, ovs-ofctl) not found"; exit "$ksft_skip"; }
-ktap_set_plan 15
+ktap_set_plan 16
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 trap ovs_cleanup EXIT
@@ -144,6 +144,52 @@ test_s1_three_hvs() {
 		[ "$(lc 1 -j map show dev lisp0 | jq '[.[].rlocs[].addr] | unique | length')" = 2 ]
 }
 
+# Tenant T (a or b) on hypervisor I: VM namespace $TA1..., MAC, and lisp device's rx_packets.
+tmac() { echo "02:0b:00:00:0$1:0$2"; }
+tns() { eval echo "\$T$(tr ab AB <<<"$1")$2"; }
+trx() { lc "$1" -j stats dev "lisp-$2" | jq -r '.[0].stats.rx_packets'; }
+
+test_s1_tenants() {
+	# Tenants a and b both use 192.168.9.1 (behind hv1) and 192.168.9.2 (behind hv2). Each
+	# has, per hypervisor, an OVS bridge br-T with its VM on port 1 and its own lisp device
+	# (instance ID 100 or 200) on port 3. The lisp devices share the hypervisor's LISP port;
+	# the instance ID on the wire says whose packet it is.
+	local t i j iid ns a b
+	setup_ns TA1 TA2 TB1 TB2 || return 1
+	for t in a b; do
+		iid=$([ $t = a ] && echo 100 || echo 200)
+		for i in 1 2; do
+			j=$((3 - i)) ns=$(eval echo "\$HV$i")
+			ip link add eth0 netns "$(tns $t $i)" address "$(tmac $t $i)" mtu 1400 type veth \
+				peer name tap-$t netns "$ns" || return 1
+			ip -n "$(tns $t $i)" addr add 192.168.9.$i/24 dev eth0 &&
+				ip -n "$(tns $t $i)" link set eth0 up && hv $i ip link set tap-$t up &&
+				ip -n "$(tns $t $i)" neigh add 192.168.9.$j lladdr "$(tmac $t $j)" dev eth0 &&
+				lc $i link add lisp-$t iid $iid && hv $i ip link set lisp-$t up &&
+				vsctl "$ns" add-br br-$t && hv $i ip link set br-$t up &&
+				ovs_add_port "$ns" br-$t tap-$t 1 && ovs_add_port "$ns" br-$t lisp-$t 3 &&
+				lc $i map add 192.168.9.$j/32 rloc 10.0.0.$j dev lisp-$t || return 1
+			ovs_flows "$ns" br-$t <<-EOF || return 1
+				priority=3,ip,dl_dst=$LISP_MAC,actions=mod_dl_dst:$(tmac $t $i),output:1
+				priority=1,in_port=1,ip,actions=output:3
+				priority=0,actions=NORMAL
+			EOF
+		done
+	done
+	ip netns exec "$TA1" $PING 192.168.9.2 >/dev/null &&
+		ip netns exec "$TB1" $PING 192.168.9.2 >/dev/null &&
+		ip netns exec "$TB2" $PING 192.168.9.1 >/dev/null || return 1
+	# Tenant a's packets arrive on hv2's lisp-a only.
+	a=$(trx 2 a) b=$(trx 2 b)
+	ip netns exec "$TA1" ping -c 3 -i 0.2 -W 2 192.168.9.2 >/dev/null || return 1
+	echo "# hv2 rx_packets: lisp-a $a -> $(trx 2 a), lisp-b $b -> $(trx 2 b)"
+	[ "$(trx 2 a)" -ge $((a + 3)) ] && [ "$(trx 2 b)" = "$b" ] || return 1
+	# With tenant b's VM on hv2 gone, tenant a still reaches its 192.168.9.2; b does not.
+	ip -n "$TB2" link set eth0 down
+	ip netns exec "$TA1" ping -c 1 -W 2 192.168.9.2 >/dev/null &&
+		! ip netns exec "$TB1" ping -c 1 -W 1 192.168.9.2 >/dev/null
+}
+
 setup_scenario2() {
 	local i
 	setup_ns HV4 HV5 RT VM41 VM51 || return 1
@@ -223,6 +269,7 @@ check "scenario 1: TCP both ways, IPv4 and IPv6 (iperf3)" test_s1_tcp
 check "scenario 1: TCP over an IPv6 underlay; path MTU answered into the bridge" test_s1_tcp_v6_underlay
 check "scenario 1: two VMs behind hv1, one rewrite flow each" test_s1_two_vms
 check "scenario 1: hv1 reaches hv2 and hv3 over one lisp0" test_s1_three_hvs
+check "scenario 1: two tenants with the same addresses, kept apart by instance ID" test_s1_tenants
 check "scenario 2: OVS in 2 hypervisors behind a router" setup_scenario2
 check "scenario 2: without a remedy ARP gets no answer" test_s2_no_arp
 check "scenario 2: static neighbours in the VMs, ping both ways" test_s2_static
