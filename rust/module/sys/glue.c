@@ -77,6 +77,7 @@ int lisp_ip_ecn_decapsulate(void *outer, struct sk_buff *skb) { return IP_ECN_de
 int lisp_ip6_ecn_decapsulate(void *outer, struct sk_buff *skb) { return IP6_ECN_decapsulate(outer, skb); }
 unsigned char *lisp_skb_network_header(const struct sk_buff *skb) { return skb_network_header(skb); }
 void lisp_skb_reset_mac_header(struct sk_buff *skb) { skb_reset_mac_header(skb); }
+void lisp_skb_set_dev(struct sk_buff *skb, struct net_device *dev) { skb->dev = dev; }
 void lisp_skb_reset_network_header(struct sk_buff *skb) { skb_reset_network_header(skb); }
 void lisp_skb_set_pkt_type_host(struct sk_buff *skb) { skb->pkt_type = PACKET_HOST; }
 void lisp_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len) { dev_sw_netstats_rx_add(dev, len); }

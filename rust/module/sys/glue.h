@@ -80,6 +80,7 @@ void *lisp_sk_user_data(struct sock *sk);
 int lisp_ip_ecn_decapsulate(void *outer, struct sk_buff *skb);
 int lisp_ip6_ecn_decapsulate(void *outer, struct sk_buff *skb);
 unsigned char *lisp_skb_network_header(const struct sk_buff *skb);
+void lisp_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
 void lisp_skb_reset_mac_header(struct sk_buff *skb);
 void lisp_skb_reset_network_header(struct sk_buff *skb);
 void lisp_skb_set_pkt_type_host(struct sk_buff *skb);

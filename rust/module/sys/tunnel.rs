@@ -717,7 +717,8 @@ impl RxError {
 }
 
 /// Strips UDP and LISP headers (`hdr_len` bytes from `skb->data`), applies RFC 6040 ECN
-/// decapsulation, and puts an Ethernet header with `mac` as both addresses in front.
+/// decapsulation, and puts an Ethernet header with `mac` as both addresses in front; without
+/// `mac` (raw IP devices) the bare IP packet is delivered.
 ///
 /// With `metadata`, the outer addresses and this key (the instance ID) are attached to the
 /// packet as receive tunnel metadata (external mode).
@@ -727,7 +728,7 @@ pub(crate) fn decap(
     hdr_len: usize,
     inner_proto: u16,
     outer_v6: bool,
-    mac: &[u8; 6],
+    mac: Option<&[u8; 6]>,
     metadata: Option<u32>,
 ) -> Result<Decap, RxError> {
     let raw = skb.into_raw();
@@ -772,6 +773,15 @@ pub(crate) fn decap(
         if ecn > 1 {
             return RxError::Ecn.free(raw);
         }
+        let Some(mac) = mac else {
+            // `__iptunnel_pull_header` set the protocol (and `pkt_type` to host); the packet
+            // starts at its IP header.
+            bindings::lisp_skb_reset_mac_header(skb);
+            bindings::lisp_skb_set_dev(skb, dev.as_raw());
+            return Ok(Decap {
+                skb: SkBuff::from_raw(raw),
+            });
+        };
         if bindings::lisp_skb_cow_head(skb, ETH_HLEN as u32) != 0 {
             return RxError::NoMem.free(raw);
         }
@@ -797,16 +807,9 @@ impl Decap {
         self.skb.writable_network(len)
     }
 
-    /// Delivers the packet through the device's GRO cells. Returns the bytes delivered.
-    ///
-    /// A raw IP device (an OVS vport's) delivers the bare IP packet: Open vSwitch finds the
-    /// tunnel port of a LISP packet only if it has no Ethernet header (its `legacy_l3` mode).
+    /// Delivers the packet through the device's GRO cells.
     pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
         let raw = self.skb.into_raw();
-        if dev.is_raw_ip() {
-            // SAFETY: We own the buffer; `data` is at the inner IP header.
-            unsafe { bindings::lisp_skb_reset_mac_header(raw.as_ptr()) };
-        }
         // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
         // device is up (the socket that brought this packet exists only then).
         unsafe {
