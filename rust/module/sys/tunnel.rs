@@ -421,6 +421,81 @@ fn not_err<T>(p: *mut T) -> Option<NonNull<T>> {
     }
 }
 
+/// A route lookup towards a locator (or, for native forwarding, an inner destination).
+struct Route<'a> {
+    skb: *mut bindings::sk_buff,
+    dev: &'a NetDevice,
+    net: Net<'a>,
+    sock: &'a SocketRef<'a>,
+    dst: &'a IpAddr,
+    src: Option<&'a IpAddr>,
+    /// UDP ports, network byte order.
+    sport: u16,
+    dport: u16,
+    tos: u8,
+    /// The `dst_cache` to use, or null.
+    cache: *mut bindings::dst_cache,
+}
+
+impl Route<'_> {
+    /// Looks the route up with the kernel's UDP tunnel helpers, which refuse a route back
+    /// through `dev` (a loop). Fills the addresses of `key` and the chosen source address of
+    /// the family (`saddr4` or `saddr6`); the caller owns the route returned.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a valid buffer the caller owns, and `cache` null or an initialised
+    /// `dst_cache` this CPU may use.
+    unsafe fn lookup(
+        &self,
+        key: &mut bindings::ip_tunnel_key,
+        saddr4: &mut u32,
+        saddr6: &mut bindings::in6_addr,
+    ) -> Option<NonNull<bindings::dst_entry>> {
+        // SAFETY: The buffer, device, namespace and socket (under the RCU read lock `sock`
+        // borrows) are live; `cache` is valid or null (function safety requirements).
+        unsafe {
+            if self.dst.v6 {
+                key.u.ipv6.dst.in6_u.u6_addr8 = self.dst.addr;
+                if let Some(s) = self.src {
+                    key.u.ipv6.src.in6_u.u6_addr8 = s.addr;
+                }
+                not_err(bindings::udp_tunnel6_dst_lookup(
+                    self.skb,
+                    self.dev.as_raw(),
+                    self.net.as_raw(),
+                    self.sock.0.as_ptr(),
+                    0,
+                    saddr6,
+                    key,
+                    self.sport,
+                    self.dport,
+                    self.tos,
+                    self.cache,
+                ))
+            } else {
+                key.u.ipv4.dst = self.dst.v4_be();
+                if let Some(s) = self.src {
+                    key.u.ipv4.src = s.v4_be();
+                }
+                let rt = not_err(bindings::udp_tunnel_dst_lookup(
+                    self.skb,
+                    self.dev.as_raw(),
+                    self.net.as_raw(),
+                    0,
+                    saddr4,
+                    key,
+                    self.sport,
+                    self.dport,
+                    self.tos,
+                    self.cache,
+                ))?;
+                NonNull::new(bindings::lisp_rt_dst(rt.as_ptr()))
+            }
+        }
+    }
+}
+
 /// Encapsulates the IP packet in `skb` (`data` at its network header) and sends it. The IP
 /// tunnel layer counts it in the device's statistics.
 pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(), TxError> {
@@ -439,66 +514,34 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
         let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
         key.tos = e.tos;
         key.ttl = e.ttl;
-        let overhead: u32;
-        let dst_entry;
         let mut saddr4: u32 = 0;
         let mut saddr6: bindings::in6_addr = core::mem::zeroed();
         let slot = e
             .routes
             .map_or(core::ptr::null_mut(), |r| r.slot_for(&e.dst));
-        if e.dst.v6 {
-            key.u.ipv6.dst.in6_u.u6_addr8 = e.dst.addr;
-            if let Some(s) = &e.src {
-                key.u.ipv6.src.in6_u.u6_addr8 = s.addr;
-            }
-            let Some(d) = not_err(bindings::udp_tunnel6_dst_lookup(
-                skb,
-                e.dev.as_raw(),
-                e.net.as_raw(),
-                sock.0.as_ptr(),
-                0,
-                &mut saddr6,
-                &key,
-                sport,
-                e.port.to_be(),
-                e.tos,
-                slot,
-            )) else {
-                return free(TxError::NoRoute);
+        let route = Route {
+            skb,
+            dev: e.dev,
+            net: e.net,
+            sock,
+            dst: &e.dst,
+            src: e.src.as_ref(),
+            sport,
+            dport: e.port.to_be(),
+            tos: e.tos,
+            cache: slot,
+        };
+        let Some(dst_entry) = route.lookup(&mut key, &mut saddr4, &mut saddr6) else {
+            return free(TxError::NoRoute);
+        };
+        let overhead: u32 = if e.dst.v6 { 40 + 8 + 8 } else { 20 + 8 + 8 };
+        if let (Some(r), true) = (e.routes, slot.is_null()) {
+            let saddr = if e.dst.v6 {
+                core::ptr::addr_of!(saddr6).cast()
+            } else {
+                core::ptr::addr_of!(saddr4).cast()
             };
-            dst_entry = d;
-            overhead = 40 + 8 + 8;
-            if let (Some(r), true) = (e.routes, slot.is_null()) {
-                r.remember(&e.dst, d.as_ptr(), core::ptr::addr_of!(saddr6).cast());
-            }
-        } else {
-            key.u.ipv4.dst = e.dst.v4_be();
-            if let Some(s) = &e.src {
-                key.u.ipv4.src = s.v4_be();
-            }
-            let Some(rt) = not_err(bindings::udp_tunnel_dst_lookup(
-                skb,
-                e.dev.as_raw(),
-                e.net.as_raw(),
-                0,
-                &mut saddr4,
-                &key,
-                sport,
-                e.port.to_be(),
-                e.tos,
-                slot,
-            )) else {
-                return free(TxError::NoRoute);
-            };
-            dst_entry = NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr()));
-            overhead = 20 + 8 + 8;
-            if let (Some(r), true) = (e.routes, slot.is_null()) {
-                r.remember(
-                    &e.dst,
-                    dst_entry.as_ptr(),
-                    core::ptr::addr_of!(saddr4).cast(),
-                );
-            }
+            r.remember(&e.dst, dst_entry.as_ptr(), saddr);
         }
         let dst = dst_entry.as_ptr();
         // A packet too big for the path gets its sender told (ICMP): routed, via the inner
@@ -589,39 +632,20 @@ pub(crate) fn forward_native(
     unsafe {
         let skb = raw.as_ptr();
         let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
-        let route = if dst.v6 {
-            key.u.ipv6.dst.in6_u.u6_addr8 = dst.addr;
-            let mut saddr: bindings::in6_addr = core::mem::zeroed();
-            not_err(bindings::udp_tunnel6_dst_lookup(
-                skb,
-                dev.as_raw(),
-                net.as_raw(),
-                sock.0.as_ptr(),
-                0,
-                &mut saddr,
-                &key,
-                0,
-                0,
-                0,
-                core::ptr::null_mut(),
-            ))
-        } else {
-            key.u.ipv4.dst = dst.v4_be();
-            let mut saddr: u32 = 0;
-            not_err(bindings::udp_tunnel_dst_lookup(
-                skb,
-                dev.as_raw(),
-                net.as_raw(),
-                0,
-                &mut saddr,
-                &key,
-                0,
-                0,
-                0,
-                core::ptr::null_mut(),
-            ))
-            .map(|rt| NonNull::new_unchecked(bindings::lisp_rt_dst(rt.as_ptr())))
-        };
+        let (mut saddr4, mut saddr6) = (0u32, core::mem::zeroed::<bindings::in6_addr>());
+        let route = Route {
+            skb,
+            dev,
+            net,
+            sock,
+            dst,
+            src: None,
+            sport: 0,
+            dport: 0,
+            tos: 0,
+            cache: core::ptr::null_mut(),
+        }
+        .lookup(&mut key, &mut saddr4, &mut saddr6);
         let Some(route) = route else {
             SkBuff::from_raw(raw).drop_reason(DropReason::IpOutNoRoutes);
             return Err(TxError::NoRoute);
