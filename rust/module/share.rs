@@ -168,18 +168,10 @@ impl Share {
 
     /// Stops delivering to `lisp`. The caller waits for a grace period before `lisp` goes away.
     pub(crate) fn leave(&self, lisp: &Lisp) {
-        // Only a failed allocation can stop us from removing it: a device must never be left in
-        // the table, so drop it in place instead (leaving the others, which is also safe).
+        // Removing it takes a new table. Without memory for one (`update` changed nothing),
+        // stop receiving on the socket rather than keep a pointer to a device that goes away.
         if self.update(lisp, None).is_err() {
-            let rcu = ReadGuard::new();
-            let me = NonNull::from(lisp);
-            let table = self.receivers(&rcu);
-            if table.external == Some(me) || table.by_iid.iter().any(|e| e.1 == me) {
-                // No memory to copy the table: stop receiving altogether rather than keep a
-                // pointer to a device that goes away.
-                drop(rcu);
-                self.sock.release();
-            }
+            self.sock.release();
         }
     }
 
