@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The LISP control-message codec of the `lispd` control plane: Map-Request, Map-Reply,
+//! Map-Register, Map-Notify(-Ack) and Encapsulated Control Messages (RFC 9301 section 5), with
+//! EIDs in Instance-ID LCAFs (RFC 8060 section 4.1) and HMAC authentication.
+//!
+//! Decoding never panics and allocates at most in proportion to the input; encoding cannot fail.
+
+/// AFI-encoded addresses and EID prefixes.
+pub mod addr;
+/// HMAC authentication of Map-Register and Map-Notify.
+pub mod auth;
+mod error;
+/// The control messages and their headers.
+pub mod message;
+/// Mapping records and locators.
+pub mod record;
+mod wire;
+
+pub use addr::Eid;
+pub use auth::{verify, Auth};
+pub use error::{AuthError, DecodeError};
+pub use message::{MapNotify, MapRegister, MapReply, MapRequest, Message};
+pub use record::{Action, Locator, Record};
