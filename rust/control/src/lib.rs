@@ -10,6 +10,8 @@
 pub mod addr;
 /// HMAC authentication of Map-Register and Map-Notify.
 pub mod auth;
+/// Encapsulated Control Messages.
+pub mod ecm;
 mod error;
 /// The control messages and their headers.
 pub mod message;
@@ -19,6 +21,7 @@ mod wire;
 
 pub use addr::Eid;
 pub use auth::{verify, Auth};
+pub use ecm::Ecm;
 pub use error::{AuthError, DecodeError};
 pub use message::{MapNotify, MapRegister, MapReply, MapRequest, Message};
 pub use record::{Action, Locator, Record};

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The control messages and their fixed headers (RFC 9301 section 5): Map-Request (type 1),
-//! Map-Reply (2), Map-Register (3), Map-Notify (4) and Map-Notify-Ack (5).
+//! Map-Reply (2), Map-Register (3), Map-Notify (4), Map-Notify-Ack (5) and, through
+//! [`crate::ecm`], the Encapsulated Control Message (8).
 
 use std::net::IpAddr;
 
 use crate::addr::{get_ip, put_ip, AFI_NONE};
+use crate::ecm::TYPE_ECM;
 use crate::record::{clamp_count, decode_records, Record};
 use crate::wire::Reader;
-use crate::{Auth, DecodeError, Eid};
+use crate::{Auth, DecodeError, Ecm, Eid};
 
 /// The message types, the top 4 bits of the first byte.
 const TYPE_REQUEST: u8 = 1;
@@ -114,6 +116,8 @@ pub enum Message {
     Notify(MapNotify),
     /// A Map-Notify-Ack.
     NotifyAck(MapNotify),
+    /// An Encapsulated Control Message.
+    Encap(Ecm),
 }
 
 /// Sets `bit` in a flags byte when `on`.
@@ -288,6 +292,7 @@ impl Message {
             TYPE_REGISTER => Message::Register(MapRegister::decode(r)?),
             TYPE_NOTIFY => Message::Notify(MapNotify::decode(r)?),
             TYPE_NOTIFY_ACK => Message::NotifyAck(MapNotify::decode(r)?),
+            TYPE_ECM => Message::Encap(Ecm::decode(r)?),
             _ => return Err(DecodeError::BadType(kind)),
         })
     }
@@ -320,6 +325,10 @@ impl Message {
                 encode_registration(&mut out, b0, 0, m.nonce, m.auth, &m.records);
                 m.auth
             }
+            Message::Encap(m) => {
+                m.encode(&mut out);
+                Auth::None
+            }
         };
         auth.sign(key, &mut out);
         out
@@ -333,6 +342,7 @@ impl Message {
             Message::Register(_) => "map_register",
             Message::Notify(_) => "map_notify",
             Message::NotifyAck(_) => "map_notify_ack",
+            Message::Encap(_) => "ecm",
         }
     }
 }
