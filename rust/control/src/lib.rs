@@ -5,6 +5,22 @@
 //! EIDs in Instance-ID LCAFs (RFC 8060 section 4.1) and HMAC authentication.
 //!
 //! Decoding never panics and allocates at most in proportion to the input; encoding cannot fail.
+//! Authentication is checked apart from decoding, on the received bytes:
+//!
+//! ```
+//! use lisp_control::{verify, Auth, MapRegister, Message};
+//!
+//! let reg = Message::Register(MapRegister {
+//!     nonce: 1,
+//!     proxy_reply: false,
+//!     want_map_notify: true,
+//!     auth: Auth::HmacSha256,
+//!     records: vec![],
+//! });
+//! let buf = reg.encode(b"secret");
+//! assert_eq!(verify(&buf, b"secret"), Ok(()));
+//! assert_eq!(Message::decode(&buf), Ok(reg));
+//! ```
 
 /// AFI-encoded addresses and EID prefixes.
 pub mod addr;

@@ -130,6 +130,7 @@ fn flag(on: bool, bit: u8) -> u8 {
 }
 
 impl MapRequest {
+    /// Appends the Map-Request, its ITR-RLOCs, EID records and Map-Reply record.
     fn encode(&self, out: &mut Vec<u8>) {
         let (count, eids) = clamp_count(&self.eids);
         let rlocs = &self.itr_rlocs[..self.itr_rlocs.len().min(32)];
@@ -163,6 +164,7 @@ impl MapRequest {
         }
     }
 
+    /// Reads a Map-Request.
     fn decode(r: &mut Reader<'_>) -> Result<MapRequest, DecodeError> {
         let [b0, b1, b2, count] = r.array()?;
         let nonce = r.u64()?;
@@ -203,6 +205,7 @@ impl MapRequest {
 }
 
 impl MapReply {
+    /// Appends the Map-Reply and its records.
     fn encode(&self, out: &mut Vec<u8>) {
         let (count, records) = clamp_count(&self.records);
         out.push(
@@ -218,6 +221,7 @@ impl MapReply {
         }
     }
 
+    /// Reads a Map-Reply.
     fn decode(r: &mut Reader<'_>) -> Result<MapReply, DecodeError> {
         let [b0, _, _, count] = r.array()?;
         let nonce = r.u64()?;
@@ -251,6 +255,7 @@ fn encode_registration(
 }
 
 impl MapRegister {
+    /// Reads a Map-Register, skipping the authentication data.
     fn decode(r: &mut Reader<'_>) -> Result<MapRegister, DecodeError> {
         let [b0, _, b2, count] = r.array()?;
         let nonce = r.u64()?;
@@ -266,6 +271,7 @@ impl MapRegister {
 }
 
 impl MapNotify {
+    /// Reads a Map-Notify or Map-Notify-Ack, skipping the authentication data.
     fn decode(r: &mut Reader<'_>) -> Result<MapNotify, DecodeError> {
         let [_, _, _, count] = r.array()?;
         let nonce = r.u64()?;

@@ -150,7 +150,8 @@ pub fn vectors() -> Vec<Vector> {
         },
         // tshark 4.0.17 -V -O lisp:
         // Type: Map-Reply (2); Record Count: 1; Nonce: 0x0123456789abcdef
-        // Mapping Record 1, EID Prefix: 2001:db8:2::/48, TTL: 1440, Action: No-Action, Authoritative
+        // Mapping Record 1, EID Prefix: 2001:db8:2::/48,
+        //   TTL: 1440, Action: No-Action, Authoritative
         // Locator Count: 2; Mapping Version: 5; EID Prefix AFI: IPv6 (2)
         // Locator Record 1, RLOC: 192.0.2.2, Reachable, Priority/Weight: 1/50, ...
         // Locator Record 2, RLOC: 2001:db8::2, Reachable, Priority/Weight: 1/50, ...
@@ -179,7 +180,8 @@ pub fn vectors() -> Vec<Vector> {
             ),
         },
         // tshark 4.0.17 -V -O lisp:
-        // Mapping Record 1, EID Prefix: [7] 10.3.0.0/16, TTL: 15, Action: Natively-Forward, Not Authoritative
+        // Mapping Record 1, EID Prefix: [7] 10.3.0.0/16,
+        //   TTL: 15, Action: Natively-Forward, Not Authoritative
         // Locator Count: 0; 001. .... .... .... = Action: Natively-Forward (1)
         Vector {
             name: "map_reply_negative",
@@ -208,7 +210,8 @@ pub fn vectors() -> Vec<Vector> {
         // .... .... .... .... .... ...1 = M bit (Want-Map-Notify): Set
         // Nonce: 0x1122334455667788; Key ID: 0x0001; Authentication Data Length: 20
         // Authentication Data: fc0d337be93840b8ef722cacc37e4591e12e7e65
-        // Mapping Record 1, EID Prefix: [7] 10.1.0.0/16, TTL: 1440, Action: No-Action, Authoritative
+        // Mapping Record 1, EID Prefix: [7] 10.1.0.0/16,
+        //   TTL: 1440, Action: No-Action, Authoritative
         // Locator Record 1, Local RLOC: 192.0.2.1, Reachable, Priority/Weight: 1/100; Flags: 0x0005
         // HMAC checked apart: python3 hmac.new(b"secret", msg_with_auth_zeroed, hashlib.sha1)
         //   = fc0d337be93840b8ef722cacc37e4591e12e7e65
@@ -233,8 +236,10 @@ pub fn vectors() -> Vec<Vector> {
         // Type: Map-Notify (4); Nonce: 0x1122334455667788
         // Key ID: 0x0002; Authentication Data Length: 32
         // Authentication Data: ebafd869242a552dbd96ee68a99831543c18973e7cc8d7d88c11f012291f55bf
-        // Mapping Record 1, EID Prefix: [7] 10.1.0.0/16, TTL: 1440, Action: No-Action, Authoritative
-        // HMAC checked apart: python3 hmac.new(b"secret", msg_with_auth_zeroed, hashlib.sha256) = the same
+        // Mapping Record 1, EID Prefix: [7] 10.1.0.0/16,
+        //   TTL: 1440, Action: No-Action, Authoritative
+        // HMAC checked apart: python3 hmac.new(b"secret", msg_with_auth_zeroed, hashlib.sha256)
+        //   = the same
         Vector {
             name: "map_notify_sha256",
             msg: Message::Notify(MapNotify {
@@ -254,7 +259,8 @@ pub fn vectors() -> Vec<Vector> {
         // tshark 4.0.17 -V -O lisp:
         // tshark 4.0 does not know type 5 ("Type: Unknown (5)"); with the type nibble patched to 4:
         // Type: Map-Notify (4); Key ID: 0x0001; Authentication Data Length: 20
-        // Authentication Data: 820039d636a29b096381535105b4ba6e5390bbe6 (= python3 HMAC-SHA-1 with "secret")
+        // Authentication Data: 820039d636a29b096381535105b4ba6e5390bbe6
+        //   (= python3 HMAC-SHA-1 with "secret")
         // Mapping Record 1, EID Prefix: [7] 10.1.0.0/16, TTL: 1440
         Vector {
             name: "map_notify_ack_sha1",
@@ -273,9 +279,11 @@ pub fn vectors() -> Vec<Vector> {
         },
         // tshark 4.0.17 -V -O lisp:
         // Type: Encapsulated Control Message (8); S bit: Not set; D bit: Not set
-        // Internet Protocol Version 4, Src: 10.1.0.1, Dst: 10.2.0.1; Total Length: 84; Time to Live: 64
+        // Internet Protocol Version 4, Src: 10.1.0.1, Dst: 10.2.0.1
+        //   Total Length: 84; Time to Live: 64
         // Header Checksum: 0x6695 [correct]
-        // User Datagram Protocol, Src Port: 61000, Dst Port: 4342; Length: 64; Checksum: 0xe382 [correct]
+        // User Datagram Protocol, Src Port: 61000, Dst Port: 4342
+        //   Length: 64; Checksum: 0xe382 [correct]
         // Locator/ID Separation Protocol: Type: Map-Request (1), as map_request_iid7_v4
         Vector {
             name: "ecm_v4_map_request",
@@ -301,7 +309,8 @@ pub fn vectors() -> Vec<Vector> {
         // Type: Encapsulated Control Message (8)
         // Internet Protocol Version 6, Src: 2001:db8:1::1, Dst: 2001:db8:2::1
         // Payload Length: 66; Next Header: UDP (17); Hop Limit: 64
-        // User Datagram Protocol, Src Port: 61001, Dst Port: 4342; Length: 66; Checksum: 0x142c [correct]
+        // User Datagram Protocol, Src Port: 61001, Dst Port: 4342
+        //   Length: 66; Checksum: 0x142c [correct]
         // Map-Request: ITR-RLOC Count: 1; Source EID: not set; ITR-RLOC 1: 2001:db8::1;
         // ITR-RLOC 2: 192.0.2.1; Map-Request Record 1: 2001:db8:2::/48
         Vector {
