@@ -339,3 +339,171 @@ iperf_both() {
 		[ "${bps%.*}" -gt 1000000 ] || return 1
 	done
 }
+
+# Open Overlay Router (OOR 1.3, Debian's openoverlayrouter), an independent LISP implementation:
+# xTR (data plane on its tun device lispTun0) or Map-Server/Map-Resolver. One instance per
+# network namespace. OOR binds its API socket at the fixed path /tmp/oor-ipc (and writes
+# /tmp/oor-id): each instance runs in its own mount namespace with its own directory
+# $OOR_DIR[NS] bind-mounted on /tmp, which also holds its configuration (/tmp/oor.conf as OOR
+# sees it) and its log (oor.log: OOR in the foreground logs to stdout, log-file is only used
+# with -D). Ready is the log line "Open Overlay Router (vX): started...".
+#
+#   oor_start NS CONFFILE   start OOR in NS with a copy of CONFFILE, wait until it is ready
+#   oor_log NS              the path of NS's log
+#   oor_stop NS / oor_stop_all   stop instances by their pids (with OOR_KEEP=PATH-PREFIX
+#                           each log is kept as PATH-PREFIXoor-NS.log, NS without suffix)
+#   oor_ms_config IFACE SITE...  an MS/MR configuration on stdout
+#   oor_xtr_config OPTS     an xTR configuration on stdout
+OOR_BIN=${OOR_BIN:-/usr/sbin/oor}
+OOR_DEBUG=${OOR_DEBUG:-2}
+declare -A OOR_DIR=() OOR_PID=()
+
+oor_available() { [ -x "$OOR_BIN" ]; }
+oor_log() { echo "${OOR_DIR[$1]:?no OOR started in namespace $1}/oor.log"; }
+
+# Ready, or gone (oor_start tells which).
+oor_settled() {
+	grep -q 'Open Overlay Router.*started' "${OOR_DIR[$1]}/oor.log" ||
+		! kill -0 "${OOR_PID[$1]}" 2>/dev/null
+}
+
+oor_start() {
+	local ns=$1 conf=$2 d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/lisp-oor.XXXXXX") || return 1
+	OOR_DIR[$ns]=$d
+	cp "$conf" "$d/oor.conf" || return 1
+	[ "$VERBOSE" = 1 ] && echo "# + [$ns] oor -f $d/oor.conf" >&2
+	# ip netns exec, unshare and sh all exec: $! is OOR's pid.
+	ip netns exec "$ns" unshare -m sh -c 'mount --bind "$1" /tmp && exec "$2" -f /tmp/oor.conf' \
+		sh "$d" "$OOR_BIN" >"$d/oor.log" 2>&1 </dev/null &
+	OOR_PID[$ns]=$!
+	slowwait 30 oor_settled "$ns"
+	if ! kill -0 "${OOR_PID[$ns]}" 2>/dev/null ||
+		! grep -q 'Open Overlay Router.*started' "$d/oor.log"; then
+		echo "# OOR in $ns did not start; its log ends with:"
+		tail -n 15 "$d/oor.log" | sed "s/^/# oor $ns: /"
+		return 1
+	fi
+}
+
+oor_stop() {
+	local ns=$1 d=${OOR_DIR[$1]:-} pid=${OOR_PID[$1]:-}
+	[ -n "$d" ] || return 0
+	if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+		busywait 10000 bash -c "! kill -0 $pid 2>/dev/null" >/dev/null ||
+			kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	if [ "$VERBOSE" = 1 ]; then
+		grep -h -E '(ERROR|WARNING|CRIT)' "$d/oor.log" 2>/dev/null | sort -u | head -n 20 |
+			sed "s/^/# oor $ns: /"
+	fi
+	[ -n "${OOR_KEEP:-}" ] && cp "$d/oor.log" "${OOR_KEEP}oor-${ns%%-*}.log" 2>/dev/null
+	rm -rf "$d"
+	unset "OOR_DIR[$ns]" "OOR_PID[$ns]"
+}
+
+oor_stop_all() {
+	local ns
+	for ns in "${!OOR_DIR[@]}"; do
+		oor_stop "$ns"
+	done
+}
+
+# oor_ms_config IFACE SITE...: a Map-Server/Map-Resolver configuration, sending and receiving on
+# IFACE (OOR's MS mode refuses to start without control-iface). Each SITE is
+# PREFIX,IID,KEY[,KEY-TYPE[,MORE-SPECIFICS]] (defaults: key type 1 = HMAC-SHA-1-96, the only one
+# OOR 1.3 accepts; more specifics true). OOR_MS_EXTRA is appended verbatim.
+oor_ms_config() {
+	local site pfx iid key kt more
+	printf 'debug = %s\noperating-mode = MS\ncontrol-iface = %s\n' "$OOR_DEBUG" "$1"
+	shift
+	for site in "$@"; do
+		IFS=, read -r pfx iid key kt more <<<"$site"
+		cat <<-EOF
+			lisp-site {
+			    eid-prefix = $pfx
+			    iid = $iid
+			    key-type = ${kt:-1}
+			    key = $key
+			    accept-more-specifics = ${more:-true}
+			}
+		EOF
+	done
+	printf '%s\n' "${OOR_MS_EXTRA:-}"
+}
+
+# oor_xtr_config -r RLOC -e PREFIX,IID [-e ...] [-m MS,KEY[,KEY-TYPE[,PROXY-REPLY]]]
+#                [-R MAP-RESOLVER] [-s PREFIX,IID,RLOC]...: an xTR configuration, RLOC probing
+# off. -e: a database-mapping with RLOC; -m: a Map-Server (proxy-reply on|off, default off);
+# -R: a Map-Resolver; -s: a static map-cache entry.
+oor_xtr_config() {
+	local OPTIND opt rloc="" eids=() mss=() mrs=() smcs=() e pfx iid x key kt proxy
+	while getopts "r:e:m:R:s:" opt; do
+		case $opt in
+		r) rloc=$OPTARG ;;
+		e) eids+=("$OPTARG") ;;
+		m) mss+=("$OPTARG") ;;
+		R) mrs+=("$OPTARG") ;;
+		s) smcs+=("$OPTARG") ;;
+		*) return 1 ;;
+		esac
+	done
+	[ -n "$rloc" ] || return 1
+	cat <<-EOF
+		debug = $OOR_DEBUG
+		operating-mode = xTR
+		encapsulation = LISP
+		nat_traversal_support = off
+		map-request-retries = 2
+		rloc-probing {
+		    rloc-probe-interval = 0
+		    rloc-probe-retries = 0
+		    rloc-probe-retries-interval = 1
+		}
+	EOF
+	if [ ${#mrs[@]} -gt 0 ]; then
+		printf 'map-resolver = {\n'
+		printf '    %s\n' "$(IFS=,; echo "${mrs[*]}")"
+		printf '}\n'
+	fi
+	for e in "${mss[@]}"; do
+		IFS=, read -r x key kt proxy <<<"$e"
+		cat <<-EOF
+			map-server {
+			    address = $x
+			    key-type = ${kt:-1}
+			    key = $key
+			    proxy-reply = ${proxy:-off}
+			}
+		EOF
+	done
+	for e in "${eids[@]}"; do
+		IFS=, read -r pfx iid <<<"$e"
+		cat <<-EOF
+			database-mapping {
+			    eid-prefix = $pfx
+			    iid = ${iid:-0}
+			    rloc-address {
+			        address = $rloc
+			        priority = 1
+			        weight = 100
+			    }
+			}
+		EOF
+	done
+	for e in "${smcs[@]}"; do
+		IFS=, read -r pfx iid x <<<"$e"
+		cat <<-EOF
+			static-map-cache {
+			    eid-prefix = $pfx
+			    iid = ${iid:-0}
+			    rloc-address {
+			        address = $x
+			        priority = 1
+			        weight = 100
+			    }
+			}
+		EOF
+	done
+}
