@@ -28,9 +28,6 @@ const IFLA_ADDRESS: u32 = 1;
 const IID_IN_USE: &CStr =
     c"another lisp device that is up serves this instance ID on this port and local address";
 
-/// Cache-miss notifications allowed per device and second.
-const MISS_NOTIFY_PER_SEC: u32 = 100;
-
 /// The rtnetlink operations of kind `lisp`.
 static LINK_OPS: LinkOps<Lisp> = LinkOps::new();
 
@@ -281,7 +278,7 @@ impl Lisp {
             self.miss_window.store(now, Ordering::Relaxed);
             self.miss_sent.store(0, Ordering::Relaxed);
         }
-        if self.miss_sent.fetch_add(1, Ordering::Relaxed) >= MISS_NOTIFY_PER_SEC {
+        if self.miss_sent.fetch_add(1, Ordering::Relaxed) >= netdev::miss_rate() {
             self.count(Stat::MissRatelimited);
         } else if netlink::notify_miss(dev, iid, eid) {
             self.count(Stat::MissNotify);

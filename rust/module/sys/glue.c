@@ -5,6 +5,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/export.h>
+#include <linux/moduleparam.h>
 #include <linux/netdevice.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
@@ -52,6 +53,12 @@ void lisp_rcu_read_lock(void) { rcu_read_lock(); }
 void lisp_rcu_read_unlock(void) { rcu_read_unlock(); }
 void lisp_kvfree_rcu(void *ptr) { kvfree_rcu_mightsleep(ptr); }
 unsigned long lisp_jiffies(void) { return jiffies; }
+
+/* Module parameters. */
+static unsigned int miss_rate = 100;
+module_param(miss_rate, uint, 0644);
+MODULE_PARM_DESC(miss_rate, "Cache-miss notifications per second and device (default 100)");
+unsigned int lisp_miss_rate(void) { return READ_ONCE(miss_rate); }
 unsigned long lisp_msecs_to_jiffies(unsigned int ms) { return msecs_to_jiffies(ms); }
 void lisp_init_delayed_work(struct delayed_work *work, work_func_t func) { INIT_DELAYED_WORK(work, func); }
 bool lisp_schedule_delayed_work(struct delayed_work *work, unsigned long delay) { return queue_delayed_work(system_power_efficient_wq, work, delay); }

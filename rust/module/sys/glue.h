@@ -55,6 +55,7 @@ void lisp_rcu_read_lock(void);
 void lisp_rcu_read_unlock(void);
 void lisp_kvfree_rcu(void *ptr);
 unsigned long lisp_jiffies(void);
+unsigned int lisp_miss_rate(void);
 unsigned long lisp_msecs_to_jiffies(unsigned int ms);
 void lisp_init_delayed_work(struct delayed_work *work, work_func_t func);
 bool lisp_schedule_delayed_work(struct delayed_work *work, unsigned long delay);

@@ -313,6 +313,12 @@ pub(crate) fn jiffies() -> u64 {
     unsafe { bindings::lisp_jiffies() as u64 }
 }
 
+/// The `miss_rate` module parameter: cache-miss notifications per second and device.
+pub(crate) fn miss_rate() -> u32 {
+    // SAFETY: A plain (READ_ONCE) read of a module parameter.
+    unsafe { bindings::lisp_miss_rate() }
+}
+
 /// `secs` seconds in jiffies.
 pub(crate) fn secs_to_jiffies(secs: u32) -> u64 {
     // SAFETY: Plain conversion.
