@@ -968,6 +968,9 @@ impl<'a> BatchLines<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire;
+    use lisp_client::testutil::{a, libc_ifla};
+    use neli::consts::nl::NlmF;
 
     fn cmd(line: &str) -> Result<Command, String> {
         parse_command(&split_line(line))
@@ -1942,5 +1945,76 @@ mod tests {
         ] {
             assert_eq!(parse_u32(s), reference(s), "{s:?}");
         }
+    }
+
+    /// The IFLA_INFO_DATA nest of `link add` with every option, from the command line to the
+    /// bytes, spelled out (little-endian host).
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn link_add_info_data_bytes() {
+        let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
+                    tos 0x10 noudpcsum nonce";
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Ok(Command::LinkAdd { name, mtu, config }) = parse_command(&words) else {
+            panic!("{line}")
+        };
+        let r = wire::link_new(&name, mtu, &config);
+        #[rustfmt::skip]
+        let data: &[u8] = &[
+            68, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 8 * 8 bytes
+            6, 0, 1, 0, 0x10, 0xf6, 0, 0,   // IFLA_LISP_PORT 4342, network order
+            8, 0, 2, 0, 10, 0, 0, 1,        // IFLA_LISP_LOCAL 10.0.0.1
+            8, 0, 3, 0, 7, 0, 0, 0,         // IFLA_LISP_IID 7, host order
+            5, 0, 4, 0, 64, 0, 0, 0,        // IFLA_LISP_TTL 64
+            5, 0, 5, 0, 0x10, 0, 0, 0,      // IFLA_LISP_TOS 0x10
+            5, 0, 6, 0, 1, 0, 0, 0,         // IFLA_LISP_EXTERNAL 1
+            5, 0, 7, 0, 0, 0, 0, 0,         // IFLA_LISP_UDP_CSUM 0
+            5, 0, 8, 0, 1, 0, 0, 0,         // IFLA_LISP_NONCE 1
+        ];
+        #[rustfmt::skip]
+        let linkinfo: &[u8] = &[
+            84, 0, 18, 0,                   // IFLA_LINKINFO, 4 + 12 + 68 bytes
+            9, 0, 1, 0, b'l', b'i', b's', b'p', 0, 0, 0, 0, // IFLA_INFO_KIND "lisp"
+        ];
+        let want_attrs = [
+            &a(libc_ifla::IFNAME, b"lisp0\0")[..],
+            &a(libc_ifla::MTU, &1400u32.to_ne_bytes()),
+            linkinfo,
+            data,
+        ]
+        .concat();
+        // nlmsghdr, ifinfomsg (AF_UNSPEC, index 0), then the attributes.
+        assert_eq!(r.bytes.len(), 16 + 16 + want_attrs.len());
+        assert_eq!(&r.bytes[..4], &(r.bytes.len() as u32).to_ne_bytes());
+        assert_eq!(&r.bytes[4..6], &16u16.to_ne_bytes());
+        let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
+        assert_eq!(&r.bytes[6..8], &flags.to_ne_bytes());
+        assert_eq!(&r.bytes[16..32], &[0u8; 16]);
+        assert_eq!(&r.bytes[32..], &want_attrs[..]);
+        // The same with the independent encoder.
+        let want = a(
+            libc_ifla::LINKINFO,
+            &[
+                a(1, b"lisp\0"),
+                a(
+                    2,
+                    &[
+                        a(IFLA_LISP_PORT, &4342u16.to_be_bytes()),
+                        a(IFLA_LISP_LOCAL, &[10, 0, 0, 1]),
+                        a(IFLA_LISP_IID, &7u32.to_ne_bytes()),
+                        a(IFLA_LISP_TTL, &[64]),
+                        a(IFLA_LISP_TOS, &[0x10]),
+                        a(IFLA_LISP_EXTERNAL, &[1]),
+                        a(IFLA_LISP_UDP_CSUM, &[0]),
+                        a(IFLA_LISP_NONCE, &[1]),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        );
+        assert_eq!(&r.bytes[r.bytes.len() - want.len()..], &want[..]);
+        // And it parses back.
+        assert_eq!(wire::parse_info_data(&data[4..]).unwrap(), config);
     }
 }

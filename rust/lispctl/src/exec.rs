@@ -10,6 +10,8 @@ use lisp_uapi::*;
 use neli::consts::{nl::NlmF, rtnl::Rtm};
 
 use crate::args::{help_text, parse_command, split_line, BatchLine, BatchLines, Command, MapLine};
+#[cfg(test)]
+use crate::error::ExitCode;
 use crate::error::{Error, KernelError};
 use crate::model::{EntryRef, Event, LinkInfo};
 use crate::nl::{Proto, Transport};
@@ -734,7 +736,7 @@ pub fn mode(json: bool, pretty: bool) -> Mode {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::wire::tests::{
+    use lisp_client::testutil::{
         a, entry_reply, error_reply, genl, libc_ifla, lisp_link_payload, msg, n,
     };
     use std::cell::RefCell;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The objects lispctl talks about: EID prefixes, locators, map-cache entries, devices and events,
+//! The objects lispctl and lispd talk about: EID prefixes, locators, map-cache entries, devices and events,
 //! independent of how they travel on the wire or are printed.
 
 use std::fmt;
