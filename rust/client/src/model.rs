@@ -468,6 +468,9 @@ pub enum Event {
     MapAdd(EntryInfo),
     MapDel(EntryInfo),
     Miss(MissInfo),
+    /// Events were lost: the socket's receive buffer overran (ENOBUFS). A listener that keeps
+    /// state should resynchronise with a dump.
+    Overrun,
 }
 
 #[cfg(test)]

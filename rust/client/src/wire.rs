@@ -293,6 +293,14 @@ pub fn map_flags(cmd: u8, replace: bool) -> NlmF {
     }
 }
 
+/// MAP_ADD (`replace`: may replace an existing entry) or MAP_DEL of one entry, with an ack.
+pub fn map_change(family: u16, cmd: u8, replace: bool, dev: &str, e: &EntryRef) -> Request {
+    let mut p = Packer::new(0);
+    p.start(family, cmd, map_flags(cmd, replace), dev);
+    p.push(1, e);
+    Request::ack(p.request().to_vec())
+}
+
 /// DEV_GET of one device (do) or of all (dump).
 pub fn dev_get(family: u16, dev: Option<&str>) -> Request {
     match dev {

@@ -424,6 +424,10 @@ pub fn print_event(p: &mut Printer, ev: &Event) {
             }
             p.text("dev", name_or_none(&m.ifname));
         }
+        Event::Overrun => {
+            p.json_string("event", "overrun");
+            p.text("", "overrun (events lost)");
+        }
     }
     p.close_object();
     p.newline();
