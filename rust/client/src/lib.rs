@@ -18,4 +18,4 @@ pub mod wire;
 
 pub use client::{Client, Events};
 pub use error::{Error, KernelError};
-pub use model::{Action, DevInfo, EntryInfo, Event, MapEntry, MissInfo, Prefix, Rloc};
+pub use model::{Action, DevInfo, EntryInfo, Event, MapEntry, MissInfo, Origin, Prefix, Rloc};

@@ -119,6 +119,8 @@ pub fn entry_reply(seq: u32, flags: u16, selected: Option<u32>) -> Vec<u8> {
         ),
         a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
         a(LISP_MAP_A_EXPIRES, &297u32.to_ne_bytes()),
+        a(LISP_MAP_A_ORIGIN, &[LISP_ORIGIN_LISPD]),
+        a(LISP_MAP_A_USED, &[1]),
     ];
     if let Some(s) = selected {
         map.push(a(LISP_MAP_A_SELECTED, &s.to_ne_bytes()));

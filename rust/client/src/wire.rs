@@ -137,7 +137,8 @@ fn prefix_attrs(out: &mut Vec<Attr>, prefix: &Prefix, iid: Option<u32>) {
 }
 
 /// The LISP_A_MAP nest of `map add`/`map replace`: IID (if given), EID, PLEN, one RLOC nest per
-/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given).
+/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given),
+/// ORIGIN (if given).
 /// The reference `put_entry` is tested against.
 #[cfg(test)]
 pub fn entry_nest(e: &MapEntry) -> Attr {
@@ -160,6 +161,9 @@ pub fn entry_nest(e: &MapEntry) -> Attr {
     if let Some(action) = e.action {
         a.push(attr(LISP_MAP_A_ACTION, action.value()));
     }
+    if let Some(origin) = e.origin {
+        a.push(attr(LISP_MAP_A_ORIGIN, origin.value()));
+    }
     nest(LISP_A_MAP, &a)
 }
 
@@ -181,7 +185,7 @@ pub fn entry_len(e: &EntryRef) -> usize {
     // Every attribute but the addresses is 8 bytes padded (u8 and u32 payloads).
     let mut n = NLA_HDRLEN + 8 + NLA_HDRLEN + addr_len(&e.prefix.addr);
     n += 8 * (usize::from(e.iid.is_some()) + usize::from(e.ttl.is_some()));
-    n += 8 * usize::from(e.action.is_some());
+    n += 8 * (usize::from(e.action.is_some()) + usize::from(e.origin.is_some()));
     for r in e.rlocs {
         n += NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
     }
@@ -239,7 +243,8 @@ fn put_hdr(buf: &mut Vec<u8>, len: usize, ty: u16) {
 }
 
 /// Appends the LISP_A_MAP nest of `e` (`entry_len(e)` bytes) to `buf`: IID (if given), EID, PLEN,
-/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given).
+/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given),
+/// ORIGIN (if given).
 /// Without locators, TTL and action it is the nest naming an entry (`map del`).
 #[cfg(test)]
 pub fn put_entry(buf: &mut Vec<u8>, e: &EntryRef) {
@@ -273,6 +278,9 @@ fn put_entry_len(buf: &mut Vec<u8>, e: &EntryRef, len: usize) {
     }
     if let Some(action) = e.action {
         w.u8(LISP_MAP_A_ACTION, action.value());
+    }
+    if let Some(origin) = e.origin {
+        w.u8(LISP_MAP_A_ORIGIN, origin.value());
     }
     debug_assert_eq!(w.len, len);
 }
@@ -911,6 +919,10 @@ pub fn parse_entry(attrs: &[Attr]) -> Result<EntryInfo, Error> {
                         LISP_MAP_A_SELECTED => {
                             e.selected = Some(get_u32(&m, "LISP_MAP_A_SELECTED")?)
                         }
+                        LISP_MAP_A_ORIGIN => {
+                            e.origin = Some(Origin::from_value(get_u8(&m, "LISP_MAP_A_ORIGIN")?))
+                        }
+                        LISP_MAP_A_USED => e.used = Some(get_u8(&m, "LISP_MAP_A_USED")? != 0),
                         _ => {}
                     }
                 }
@@ -1132,6 +1144,7 @@ mod tests {
             ],
             ttl: Some(300),
             action: None,
+            origin: None,
         }
     }
 
@@ -1265,6 +1278,7 @@ mod tests {
                     },
                     rlocs,
                     ttl: (n % 3 != 0).then_some(u32::MAX - n as u32),
+                    origin: [None, Some(Origin::Lispd), Some(Origin::Static), None][k],
                 });
             }
         }
@@ -1669,6 +1683,8 @@ mod tests {
                 expires: Some(297),
                 action: None,
                 selected: Some(0),
+                origin: Some(Origin::Lispd),
+                used: Some(true),
             }
         );
         // A negative entry, with an attribute from the future.

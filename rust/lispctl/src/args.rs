@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use lisp_uapi::*;
 
 use crate::model::{
-    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Prefix, Rloc,
+    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Origin, Prefix, Rloc,
 };
 
 /// The whole grammar, printed by `--help` and `lispctl help`.
@@ -37,7 +37,8 @@ TOS := 0-255 but 1 (decimal or 0xHEX)
 
 pub const HELP_MAP: &str = "\
 lispctl map { add | replace } EID/LEN [ iid IID ] [ RLOC ]... [ ttl SECONDS ]
-                              [ action { drop | forward | notify } ] dev NAME
+                              [ action { drop | forward | notify } ]
+                              [ proto { static | lispd } ] dev NAME
 lispctl map del EID/LEN [ iid IID ] dev NAME
 lispctl map get EID/LEN [ iid IID ] dev NAME
 lispctl map get ADDR [ iid IID ] [ hash HASH ] dev NAME
@@ -511,6 +512,7 @@ fn eid_prefix(s: &str) -> Result<Prefix, String> {
 fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
     let mut w = Words::new(args);
     let (mut dev, mut prefix, mut id, mut ttl, mut action) = (None, None, None, None, None);
+    let mut origin = None;
     let mut rlocs: Vec<Rloc> = Vec::new();
     // Keywords already given for the current rloc.
     let mut rloc_seen: HashSet<&str> = HashSet::new();
@@ -525,6 +527,10 @@ fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
             "action" => {
                 let v = w.value("action")?;
                 action = Some(Action::parse(v).ok_or_else(|| format!("invalid action \"{v}\""))?);
+            }
+            "proto" => {
+                let v = w.value("proto")?;
+                origin = Some(Origin::parse(v).ok_or_else(|| format!("invalid proto \"{v}\""))?);
             }
             "rloc" => {
                 let v = w
@@ -581,6 +587,7 @@ fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
             rlocs,
             ttl,
             action,
+            origin,
         },
     })
 }
@@ -677,6 +684,7 @@ pub struct MapLine<'a> {
     nrlocs: usize,
     pub ttl: Option<u32>,
     pub action: Option<Action>,
+    pub origin: Option<Origin>,
 }
 
 impl Default for MapLine<'_> {
@@ -692,6 +700,7 @@ impl Default for MapLine<'_> {
             nrlocs: 0,
             ttl: None,
             action: None,
+            origin: None,
         }
     }
 }
@@ -708,6 +717,7 @@ impl MapLine<'_> {
             rlocs: self.rlocs(),
             ttl: self.ttl,
             action: self.action,
+            origin: self.origin,
         }
     }
 }
@@ -866,6 +876,7 @@ impl<'a> BatchLines<'a> {
         const PRIORITY: u8 = 16;
         const WEIGHT: u8 = 32;
         const DOWN: u8 = 64;
+        const ORIGIN: u8 = 128;
         const RLOC_KEYWORDS: u8 = PRIORITY | WEIGHT | DOWN;
         if first != b"map" {
             return None;
@@ -882,6 +893,7 @@ impl<'a> BatchLines<'a> {
         m.nrlocs = 0;
         m.ttl = None;
         m.action = None;
+        m.origin = None;
         // Keywords given (those of the last rloc for priority, weight, down).
         let mut seen = 0u8;
         let mut have_prefix = false;
@@ -927,6 +939,14 @@ impl<'a> BatchLines<'a> {
                         b"drop" => Action::Drop,
                         b"forward" => Action::Forward,
                         b"notify" => Action::Notify,
+                        _ => return None,
+                    });
+                }
+                b"proto" if set => {
+                    once(&mut seen, ORIGIN)?;
+                    m.origin = Some(match self.word()? {
+                        b"static" => Origin::Static,
+                        b"lispd" => Origin::Lispd,
                         _ => return None,
                     });
                 }
@@ -1063,6 +1083,7 @@ mod tests {
                     ],
                     ttl: Some(300),
                     action: None,
+                    origin: None,
                 },
             }
         );
@@ -1077,6 +1098,11 @@ mod tests {
         };
         assert_eq!(entry.action, Some(Action::Notify));
         assert!(entry.rlocs.is_empty());
+        let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto lispd dev l").unwrap();
+        let Command::MapSet { entry, .. } = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.origin, Some(Origin::Lispd));
         // A bare address is a host prefix; limits are inclusive.
         let c = cmd("map add 10.0.0.1 iid 16777215 rloc 10.9.9.9 priority 255 weight 0 dev x");
         let Ok(Command::MapSet { entry, .. }) = c else {
@@ -1133,6 +1159,14 @@ mod tests {
             (
                 "map add 10.0.0.0/8 rloc 1.1.1 dev l",
                 "invalid RLOC address \"1.1.1\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 proto kernel dev l",
+                "invalid proto \"kernel\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 proto lispd proto static dev l",
+                "duplicate keyword \"proto\"",
             ),
             (
                 "map add 10.0.0.0/8 rloc 1.1.1.1 ttl 1e3 dev l",
@@ -1588,6 +1622,7 @@ mod tests {
             rlocs: e.rlocs.to_vec(),
             ttl: e.ttl,
             action: e.action,
+            origin: e.origin,
         }
     }
 
@@ -1724,6 +1759,7 @@ mod tests {
             "007",
         ];
         let actions = ["drop", "forward", "notify", "reject"];
+        let origins = ["lispd", "static", "kernel"];
         let devs = [
             "lisp0",
             "a",
@@ -1740,7 +1776,7 @@ mod tests {
             " ", " ", " ", "  ", "\t", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2003}",
         ];
         let keywords = [
-            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action",
+            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action", "proto",
         ];
         // Valid choices come first in each list: `good` picks among the first few mostly.
         let good = |rng: &mut Rng, from: &[&'static str], valid: usize| -> String {
@@ -1798,6 +1834,9 @@ mod tests {
                 }
                 if set && (rlocs == 0 || rng.below(10) == 0) {
                     words.extend(["action".into(), good(&mut rng, &actions, 3)]);
+                }
+                if set && rng.below(4) == 0 {
+                    words.extend(["proto".into(), good(&mut rng, &origins, 2)]);
                 }
                 if rng.below(10) != 0 {
                     words.extend(["dev".into(), good(&mut rng, &devs, 3)]);

@@ -1268,7 +1268,7 @@ pub mod tests {
         assert!(r.is_ok());
         assert_eq!(
             out,
-            "10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297\n\
+            "10.1.0.0/24 iid 0 dev lisp0 proto lispd ttl 300 expires 297 used\n\
              \trloc 192.0.2.1 priority 1 weight 100 up\n\
              \trloc 2001:db8::2 priority 255 weight 0 down\n\
              \tselected rloc 192.0.2.1\n\
