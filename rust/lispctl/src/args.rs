@@ -38,7 +38,7 @@ TOS := 0-255 but 1 (decimal or 0xHEX)
 pub const HELP_MAP: &str = "\
 lispctl map { add | replace } EID/LEN [ iid IID ] [ RLOC ]... [ ttl SECONDS ]
                               [ action { drop | forward | notify } ]
-                              [ proto { static | lispd } ] dev NAME
+                              [ proto { static | lispd | NUMBER } ] dev NAME
 lispctl map del EID/LEN [ iid IID ] dev NAME
 lispctl map get EID/LEN [ iid IID ] dev NAME
 lispctl map get ADDR [ iid IID ] [ hash HASH ] dev NAME
@@ -530,7 +530,12 @@ fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
             }
             "proto" => {
                 let v = w.value("proto")?;
-                origin = Some(Origin::parse(v).ok_or_else(|| format!("invalid proto \"{v}\""))?);
+                // A number, as `ip route` takes: the kernel says which ones it knows.
+                let bad = || format!("invalid proto \"{v}\"");
+                origin = Some(match Origin::parse(v) {
+                    Some(o) => o,
+                    None => Origin::from_value(number("proto", v, 255).map_err(|_| bad())? as u8),
+                });
             }
             "rloc" => {
                 let v = w
@@ -1103,6 +1108,11 @@ mod tests {
             panic!("{c:?}")
         };
         assert_eq!(entry.origin, Some(Origin::Lispd));
+        let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto 2 dev l").unwrap();
+        let Command::MapSet { entry, .. } = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.origin, Some(Origin::Other(2)));
         // A bare address is a host prefix; limits are inclusive.
         let c = cmd("map add 10.0.0.1 iid 16777215 rloc 10.9.9.9 priority 255 weight 0 dev x");
         let Ok(Command::MapSet { entry, .. }) = c else {
