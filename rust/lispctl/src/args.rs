@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use lisp_uapi::*;
 
 use crate::model::{
-    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Prefix, Rloc,
+    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Origin, Prefix, Rloc,
 };
 
 /// The whole grammar, printed by `--help` and `lispctl help`.
@@ -37,7 +37,8 @@ TOS := 0-255 but 1 (decimal or 0xHEX)
 
 pub const HELP_MAP: &str = "\
 lispctl map { add | replace } EID/LEN [ iid IID ] [ RLOC ]... [ ttl SECONDS ]
-                              [ action { drop | forward | notify } ] dev NAME
+                              [ action { drop | forward | notify } ]
+                              [ proto { static | lispd | NUMBER } ] dev NAME
 lispctl map del EID/LEN [ iid IID ] dev NAME
 lispctl map get EID/LEN [ iid IID ] dev NAME
 lispctl map get ADDR [ iid IID ] [ hash HASH ] dev NAME
@@ -511,6 +512,7 @@ fn eid_prefix(s: &str) -> Result<Prefix, String> {
 fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
     let mut w = Words::new(args);
     let (mut dev, mut prefix, mut id, mut ttl, mut action) = (None, None, None, None, None);
+    let mut origin = None;
     let mut rlocs: Vec<Rloc> = Vec::new();
     // Keywords already given for the current rloc.
     let mut rloc_seen: HashSet<&str> = HashSet::new();
@@ -525,6 +527,15 @@ fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
             "action" => {
                 let v = w.value("action")?;
                 action = Some(Action::parse(v).ok_or_else(|| format!("invalid action \"{v}\""))?);
+            }
+            "proto" => {
+                let v = w.value("proto")?;
+                // A number, as `ip route` takes: the kernel says which ones it knows.
+                let bad = || format!("invalid proto \"{v}\"");
+                origin = Some(match Origin::parse(v) {
+                    Some(o) => o,
+                    None => Origin::from_value(number("proto", v, 255).map_err(|_| bad())? as u8),
+                });
             }
             "rloc" => {
                 let v = w
@@ -581,6 +592,7 @@ fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
             rlocs,
             ttl,
             action,
+            origin,
         },
     })
 }
@@ -677,6 +689,7 @@ pub struct MapLine<'a> {
     nrlocs: usize,
     pub ttl: Option<u32>,
     pub action: Option<Action>,
+    pub origin: Option<Origin>,
 }
 
 impl Default for MapLine<'_> {
@@ -692,6 +705,7 @@ impl Default for MapLine<'_> {
             nrlocs: 0,
             ttl: None,
             action: None,
+            origin: None,
         }
     }
 }
@@ -708,6 +722,7 @@ impl MapLine<'_> {
             rlocs: self.rlocs(),
             ttl: self.ttl,
             action: self.action,
+            origin: self.origin,
         }
     }
 }
@@ -866,6 +881,7 @@ impl<'a> BatchLines<'a> {
         const PRIORITY: u8 = 16;
         const WEIGHT: u8 = 32;
         const DOWN: u8 = 64;
+        const ORIGIN: u8 = 128;
         const RLOC_KEYWORDS: u8 = PRIORITY | WEIGHT | DOWN;
         if first != b"map" {
             return None;
@@ -882,6 +898,7 @@ impl<'a> BatchLines<'a> {
         m.nrlocs = 0;
         m.ttl = None;
         m.action = None;
+        m.origin = None;
         // Keywords given (those of the last rloc for priority, weight, down).
         let mut seen = 0u8;
         let mut have_prefix = false;
@@ -930,6 +947,14 @@ impl<'a> BatchLines<'a> {
                         _ => return None,
                     });
                 }
+                b"proto" if set => {
+                    once(&mut seen, ORIGIN)?;
+                    m.origin = Some(match self.word()? {
+                        b"static" => Origin::Static,
+                        b"lispd" => Origin::Lispd,
+                        _ => return None,
+                    });
+                }
                 b"priority" | b"weight" | b"down" if set => {
                     if m.nrlocs == 0 {
                         return None;
@@ -968,6 +993,9 @@ impl<'a> BatchLines<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire;
+    use lisp_client::testutil::{a, libc_ifla};
+    use neli::consts::nl::NlmF;
 
     fn cmd(line: &str) -> Result<Command, String> {
         parse_command(&split_line(line))
@@ -1060,6 +1088,7 @@ mod tests {
                     ],
                     ttl: Some(300),
                     action: None,
+                    origin: None,
                 },
             }
         );
@@ -1074,6 +1103,16 @@ mod tests {
         };
         assert_eq!(entry.action, Some(Action::Notify));
         assert!(entry.rlocs.is_empty());
+        let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto lispd dev l").unwrap();
+        let Command::MapSet { entry, .. } = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.origin, Some(Origin::Lispd));
+        let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto 2 dev l").unwrap();
+        let Command::MapSet { entry, .. } = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(entry.origin, Some(Origin::Other(2)));
         // A bare address is a host prefix; limits are inclusive.
         let c = cmd("map add 10.0.0.1 iid 16777215 rloc 10.9.9.9 priority 255 weight 0 dev x");
         let Ok(Command::MapSet { entry, .. }) = c else {
@@ -1130,6 +1169,14 @@ mod tests {
             (
                 "map add 10.0.0.0/8 rloc 1.1.1 dev l",
                 "invalid RLOC address \"1.1.1\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 proto kernel dev l",
+                "invalid proto \"kernel\"",
+            ),
+            (
+                "map add 10.0.0.0/8 rloc 1.1.1.1 proto lispd proto static dev l",
+                "duplicate keyword \"proto\"",
             ),
             (
                 "map add 10.0.0.0/8 rloc 1.1.1.1 ttl 1e3 dev l",
@@ -1585,6 +1632,7 @@ mod tests {
             rlocs: e.rlocs.to_vec(),
             ttl: e.ttl,
             action: e.action,
+            origin: e.origin,
         }
     }
 
@@ -1721,6 +1769,7 @@ mod tests {
             "007",
         ];
         let actions = ["drop", "forward", "notify", "reject"];
+        let origins = ["lispd", "static", "kernel"];
         let devs = [
             "lisp0",
             "a",
@@ -1737,7 +1786,7 @@ mod tests {
             " ", " ", " ", "  ", "\t", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2003}",
         ];
         let keywords = [
-            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action",
+            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action", "proto",
         ];
         // Valid choices come first in each list: `good` picks among the first few mostly.
         let good = |rng: &mut Rng, from: &[&'static str], valid: usize| -> String {
@@ -1795,6 +1844,9 @@ mod tests {
                 }
                 if set && (rlocs == 0 || rng.below(10) == 0) {
                     words.extend(["action".into(), good(&mut rng, &actions, 3)]);
+                }
+                if set && rng.below(4) == 0 {
+                    words.extend(["proto".into(), good(&mut rng, &origins, 2)]);
                 }
                 if rng.below(10) != 0 {
                     words.extend(["dev".into(), good(&mut rng, &devs, 3)]);
@@ -1942,5 +1994,76 @@ mod tests {
         ] {
             assert_eq!(parse_u32(s), reference(s), "{s:?}");
         }
+    }
+
+    /// The IFLA_INFO_DATA nest of `link add` with every option, from the command line to the
+    /// bytes, spelled out (little-endian host).
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn link_add_info_data_bytes() {
+        let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
+                    tos 0x10 noudpcsum nonce";
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Ok(Command::LinkAdd { name, mtu, config }) = parse_command(&words) else {
+            panic!("{line}")
+        };
+        let r = wire::link_new(&name, mtu, &config);
+        #[rustfmt::skip]
+        let data: &[u8] = &[
+            68, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 8 * 8 bytes
+            6, 0, 1, 0, 0x10, 0xf6, 0, 0,   // IFLA_LISP_PORT 4342, network order
+            8, 0, 2, 0, 10, 0, 0, 1,        // IFLA_LISP_LOCAL 10.0.0.1
+            8, 0, 3, 0, 7, 0, 0, 0,         // IFLA_LISP_IID 7, host order
+            5, 0, 4, 0, 64, 0, 0, 0,        // IFLA_LISP_TTL 64
+            5, 0, 5, 0, 0x10, 0, 0, 0,      // IFLA_LISP_TOS 0x10
+            5, 0, 6, 0, 1, 0, 0, 0,         // IFLA_LISP_EXTERNAL 1
+            5, 0, 7, 0, 0, 0, 0, 0,         // IFLA_LISP_UDP_CSUM 0
+            5, 0, 8, 0, 1, 0, 0, 0,         // IFLA_LISP_NONCE 1
+        ];
+        #[rustfmt::skip]
+        let linkinfo: &[u8] = &[
+            84, 0, 18, 0,                   // IFLA_LINKINFO, 4 + 12 + 68 bytes
+            9, 0, 1, 0, b'l', b'i', b's', b'p', 0, 0, 0, 0, // IFLA_INFO_KIND "lisp"
+        ];
+        let want_attrs = [
+            &a(libc_ifla::IFNAME, b"lisp0\0")[..],
+            &a(libc_ifla::MTU, &1400u32.to_ne_bytes()),
+            linkinfo,
+            data,
+        ]
+        .concat();
+        // nlmsghdr, ifinfomsg (AF_UNSPEC, index 0), then the attributes.
+        assert_eq!(r.bytes.len(), 16 + 16 + want_attrs.len());
+        assert_eq!(&r.bytes[..4], &(r.bytes.len() as u32).to_ne_bytes());
+        assert_eq!(&r.bytes[4..6], &16u16.to_ne_bytes());
+        let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
+        assert_eq!(&r.bytes[6..8], &flags.to_ne_bytes());
+        assert_eq!(&r.bytes[16..32], &[0u8; 16]);
+        assert_eq!(&r.bytes[32..], &want_attrs[..]);
+        // The same with the independent encoder.
+        let want = a(
+            libc_ifla::LINKINFO,
+            &[
+                a(1, b"lisp\0"),
+                a(
+                    2,
+                    &[
+                        a(IFLA_LISP_PORT, &4342u16.to_be_bytes()),
+                        a(IFLA_LISP_LOCAL, &[10, 0, 0, 1]),
+                        a(IFLA_LISP_IID, &7u32.to_ne_bytes()),
+                        a(IFLA_LISP_TTL, &[64]),
+                        a(IFLA_LISP_TOS, &[0x10]),
+                        a(IFLA_LISP_EXTERNAL, &[1]),
+                        a(IFLA_LISP_UDP_CSUM, &[0]),
+                        a(IFLA_LISP_NONCE, &[1]),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        );
+        assert_eq!(&r.bytes[r.bytes.len() - want.len()..], &want[..]);
+        // And it parses back.
+        assert_eq!(wire::parse_info_data(&data[4..]).unwrap(), config);
     }
 }

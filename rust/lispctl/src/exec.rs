@@ -10,9 +10,11 @@ use lisp_uapi::*;
 use neli::consts::{nl::NlmF, rtnl::Rtm};
 
 use crate::args::{help_text, parse_command, split_line, BatchLine, BatchLines, Command, MapLine};
-use crate::error::{Error, KernelError};
+use crate::error::Error;
+#[cfg(test)]
+use crate::error::ExitCode;
 use crate::model::{EntryRef, Event, LinkInfo};
-use crate::nl::{Proto, Transport};
+use crate::nl::{self, Proto, Transport};
 use crate::print::{self, Mode, Printer};
 use crate::wire::{self, Blame, Msg, Packer, Span, BATCH_MSG_MAX};
 
@@ -230,22 +232,7 @@ impl<'a> Ctx<'a> {
         }
         if self.family.is_none() {
             let t = self.genl.as_mut().expect("opened above");
-            let mut req = wire::ctrl_get_family(LISP_GENL_NAME).bytes;
-            let mut fam = None;
-            let r = t.request(&mut req, &mut |m| {
-                fam = Some(wire::parse_family(m.payload)?);
-                Ok(())
-            });
-            match r {
-                Err(Error::Kernel(KernelError { errno, .. })) if errno == libc::ENOENT => {
-                    return Err(Error::Other(format!(
-                        "generic netlink family \"{LISP_GENL_NAME}\" not found (is the lisp \
-                         module loaded?)"
-                    )));
-                }
-                r => r?,
-            }
-            self.family = Some(fam.ok_or_else(|| Error::reply("no nlctrl reply"))?);
+            self.family = Some(nl::lisp_family(t.as_mut())?);
         }
         Ok(self.family.as_ref().expect("resolved above"))
     }
@@ -672,21 +659,16 @@ impl<'a> Ctx<'a> {
     /// Prints the events of the "events" group until killed.
     fn monitor(&mut self) -> Result<(), Error> {
         let fam = self.family()?.clone();
-        let group = fam
-            .groups
-            .iter()
-            .find(|(n, _)| n == LISP_MCGRP_EVENTS)
-            .map(|(_, id)| *id)
-            .ok_or_else(|| {
-                Error::Other(format!(
-                    "family \"{LISP_GENL_NAME}\" has no \"{LISP_MCGRP_EVENTS}\" group"
-                ))
-            })?;
+        let group = nl::events_group(&fam)?;
         let t = self.genl.as_mut().expect("opened by family()");
         t.join(group)?;
         let out = &mut self.out;
         out.compact();
         t.listen(&mut |m| {
+            if m.ty == nl::NLMSG_OVERRUN {
+                eprintln!("lispctl: events lost (receive buffer overrun)");
+                return Ok(());
+            }
             if m.ty != fam.id {
                 return Ok(());
             }
@@ -734,7 +716,7 @@ pub fn mode(json: bool, pretty: bool) -> Mode {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::wire::tests::{
+    use lisp_client::testutil::{
         a, entry_reply, error_reply, genl, libc_ifla, lisp_link_payload, msg, n,
     };
     use std::cell::RefCell;
@@ -1286,7 +1268,7 @@ pub mod tests {
         assert!(r.is_ok());
         assert_eq!(
             out,
-            "10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297\n\
+            "10.1.0.0/24 iid 0 dev lisp0 proto lispd ttl 300 expires 297 used\n\
              \trloc 192.0.2.1 priority 1 weight 100 up\n\
              \trloc 2001:db8::2 priority 255 weight 0 down\n\
              \tselected rloc 192.0.2.1\n\

@@ -3,21 +3,21 @@
 //! lispctl: configure lisp (RFC 9300) tunnel devices — links, the map-cache, counters and events
 //! — over rtnetlink and the "lisp" generic-netlink family.
 //!
-//! Layout: `args` (grammar), `model` (objects), `wire` (netlink bytes, no socket), `print`
-//! (text/JSON printer), `nl` (the socket), `exec` (commands and batches over a transport).
+//! Layout: `args` (grammar), `print` (text/JSON printer), `exec` (commands and batches over a
+//! transport), `error` (exit codes); the objects, the netlink bytes and the socket come from the
+//! `lisp-client` crate (`model`, `wire`, `nl`).
 
 mod args;
 mod error;
 mod exec;
-mod model;
-mod nl;
 mod print;
-mod wire;
+
+use lisp_client::{model, nl, wire};
 
 use std::io::{self, BufWriter, Read, Write};
 
 use args::{Invocation, HELP};
-use error::{Error, EXIT_KERNEL, EXIT_USAGE};
+use error::{Error, ExitCode, EXIT_KERNEL, EXIT_USAGE};
 use exec::{is_broken_pipe, mode, Ctx, Opener};
 use nl::{NlConn, Transport};
 use print::Printer;

@@ -233,6 +233,13 @@ impl<'w> Printer<'w> {
         }
     }
 
+    /// JSON only: a raw value (`true`, a number).
+    pub fn json_value_only(&mut self, key: &str, v: &str) {
+        if self.is_json() {
+            self.json_value(key, v);
+        }
+    }
+
     pub fn json_only_null(&mut self, key: &str) {
         if self.is_json() {
             self.json_value(key, "null");
@@ -280,9 +287,10 @@ fn name_or_none(n: &Option<String>) -> &str {
     n.as_deref().unwrap_or("(none)")
 }
 
-/// Text: `10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297` and one indented line per RLOC.
-/// JSON: ifname, ifindex, iid, eid, ttl, expires, action, rlocs (and selected_rloc when
-/// `lookup`).
+/// Text: `10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297` and one indented line per RLOC;
+/// `proto lispd` after the device for learned entries, `used` before the RLOCs for used ones.
+/// JSON: ifname, ifindex, iid, eid, origin, ttl, expires, action, used, rlocs (and selected_rloc
+/// when `lookup`).
 pub fn print_entry(p: &mut Printer, e: &EntryInfo, lookup: bool) {
     p.json_string("ifname", name_or_none(&e.ifname));
     p.json_uint("ifindex", e.ifindex.map(u64::from));
@@ -293,10 +301,25 @@ pub fn print_entry(p: &mut Printer, e: &EntryInfo, lookup: bool) {
         p.text("iid", &iid.to_string());
     }
     p.text("dev", name_or_none(&e.ifname));
+    let origin = e.origin.map(Origin::name);
+    match e.origin {
+        // Text marks only what differs from an operator's entry.
+        Some(Origin::Static) => p.json_string("origin", "static"),
+        _ => p.opt_string("origin", "proto", origin.as_deref()),
+    }
     p.opt_uint("ttl", "ttl", e.ttl.map(u64::from));
     p.opt_uint("expires", "expires", e.expires.map(u64::from));
     let action = e.action.map(Action::name_of);
     p.opt_string("action", "action", action.as_deref());
+    match e.used {
+        Some(used) => {
+            p.json_value_only("used", if used { "true" } else { "false" });
+            if used {
+                p.text("", "used");
+            }
+        }
+        None => p.json_only_null("used"),
+    }
     p.open_array(Some("rlocs"));
     for r in &e.rlocs {
         p.indent_line();
@@ -424,6 +447,10 @@ pub fn print_event(p: &mut Printer, ev: &Event) {
             }
             p.text("dev", name_or_none(&m.ifname));
         }
+        Event::Overrun => {
+            p.json_string("event", "overrun");
+            p.text("", "overrun (events lost)");
+        }
     }
     p.close_object();
     p.newline();
@@ -470,6 +497,8 @@ mod tests {
             expires: Some(297),
             action: None,
             selected: None,
+            origin: Some(Origin::Static),
+            used: Some(false),
         }
     }
 
@@ -493,6 +522,23 @@ mod tests {
         assert_eq!(s, "10.1.0.0/24 iid 0 dev lisp0 action drop\n");
         let s = render(Mode::Text, |p| print_entries(p, &[], false));
         assert_eq!(s, "");
+        // Learned and used.
+        let learned = EntryInfo {
+            iid: Some(7),
+            prefix: crate::model::Prefix::parse("192.0.2.0/24", false),
+            rlocs: vec![],
+            ttl: Some(60),
+            expires: Some(52),
+            action: Some(LISP_ACTION_NOTIFY),
+            origin: Some(Origin::Lispd),
+            used: Some(true),
+            ..sample()
+        };
+        let s = render(Mode::Text, |p| print_entries(p, &[learned], false));
+        assert_eq!(
+            s,
+            "192.0.2.0/24 iid 7 dev lisp0 proto lispd ttl 60 expires 52 action notify used\n"
+        );
     }
 
     #[test]
@@ -500,13 +546,32 @@ mod tests {
         let s = render(JSON, |p| print_entries(p, &[sample()], false));
         assert_eq!(
             s,
-            "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"eid\":\"10.1.0.0/24\",\"ttl\":300,\
-             \"expires\":297,\"action\":null,\"rlocs\":[{\"addr\":\"192.0.2.1\",\"priority\":1,\
+            "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"eid\":\"10.1.0.0/24\",\
+             \"origin\":\"static\",\"ttl\":300,\"expires\":297,\"action\":null,\"used\":false,\"rlocs\":[{\"addr\":\"192.0.2.1\",\"priority\":1,\
              \"weight\":100,\"up\":true},{\"addr\":\"2001:db8::2\",\"priority\":2,\"weight\":50,\
              \"up\":false}]}]\n"
         );
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v[0]["rlocs"][1]["up"], false);
+        let e = EntryInfo {
+            origin: Some(Origin::Lispd),
+            used: Some(true),
+            ..sample()
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&render(JSON, |p| print_entries(p, &[e], false))).unwrap();
+        assert_eq!(
+            (&v[0]["origin"], &v[0]["used"]),
+            (&"lispd".into(), &true.into())
+        );
+        let e = EntryInfo {
+            origin: None,
+            used: None,
+            ..sample()
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&render(JSON, |p| print_entries(p, &[e], false))).unwrap();
+        assert!(v[0]["origin"].is_null() && v[0]["used"].is_null());
         let s = render(JSON, |p| print_entries(p, &[], false));
         assert_eq!(s, "[]\n");
     }

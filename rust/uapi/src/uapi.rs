@@ -106,9 +106,14 @@ pub const LISP_MAP_A_EXPIRES: u16 = 7;
 /// u32, MAP_GET lookup replies only: index (in LISP_MAP_A_RLOC order) of the RLOC chosen for
 /// LISP_A_HASH; absent when no RLOC is usable.
 pub const LISP_MAP_A_SELECTED: u16 = 8;
+/// u8 (LISP_ORIGIN_*): who installed the entry; absent in requests: LISP_ORIGIN_STATIC.
+pub const LISP_MAP_A_ORIGIN: u16 = 9;
+/// u8, replies only: 1 when a packet used the entry (was encapsulated, or forwarded or dropped by
+/// a negative entry) since it was installed or last replaced, else 0.
+pub const LISP_MAP_A_USED: u16 = 10;
 
 /// Highest entry attribute.
-pub const LISP_MAP_A_MAX: u16 = LISP_MAP_A_SELECTED;
+pub const LISP_MAP_A_MAX: u16 = LISP_MAP_A_USED;
 
 /// Locator attributes (inside LISP_MAP_A_RLOC).
 pub const LISP_RLOC_A_UNSPEC: u16 = 0;
@@ -164,6 +169,13 @@ pub const LISP_ACTION_DROP: u8 = 0;
 pub const LISP_ACTION_FORWARD: u8 = 1;
 /// Drop it and notify the "events" group (LISP_CMD_MISS), rate-limited.
 pub const LISP_ACTION_NOTIFY: u8 = 2;
+
+/// Entry origins (LISP_MAP_A_ORIGIN): installed by an operator (`lispctl`), the default.
+pub const LISP_ORIGIN_STATIC: u8 = 0;
+/// Learned from the mapping system by `lispd`.
+pub const LISP_ORIGIN_LISPD: u8 = 1;
+/// Highest origin.
+pub const LISP_ORIGIN_MAX: u8 = LISP_ORIGIN_LISPD;
 
 /// The multicast group of map changes and cache-miss notifications.
 pub const LISP_MCGRP_EVENTS: &str = "events";

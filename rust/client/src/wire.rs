@@ -137,7 +137,8 @@ fn prefix_attrs(out: &mut Vec<Attr>, prefix: &Prefix, iid: Option<u32>) {
 }
 
 /// The LISP_A_MAP nest of `map add`/`map replace`: IID (if given), EID, PLEN, one RLOC nest per
-/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given).
+/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given),
+/// ORIGIN (if given).
 /// The reference `put_entry` is tested against.
 #[cfg(test)]
 pub fn entry_nest(e: &MapEntry) -> Attr {
@@ -160,6 +161,9 @@ pub fn entry_nest(e: &MapEntry) -> Attr {
     if let Some(action) = e.action {
         a.push(attr(LISP_MAP_A_ACTION, action.value()));
     }
+    if let Some(origin) = e.origin {
+        a.push(attr(LISP_MAP_A_ORIGIN, origin.value()));
+    }
     nest(LISP_A_MAP, &a)
 }
 
@@ -181,7 +185,7 @@ pub fn entry_len(e: &EntryRef) -> usize {
     // Every attribute but the addresses is 8 bytes padded (u8 and u32 payloads).
     let mut n = NLA_HDRLEN + 8 + NLA_HDRLEN + addr_len(&e.prefix.addr);
     n += 8 * (usize::from(e.iid.is_some()) + usize::from(e.ttl.is_some()));
-    n += 8 * usize::from(e.action.is_some());
+    n += 8 * (usize::from(e.action.is_some()) + usize::from(e.origin.is_some()));
     for r in e.rlocs {
         n += NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
     }
@@ -239,7 +243,8 @@ fn put_hdr(buf: &mut Vec<u8>, len: usize, ty: u16) {
 }
 
 /// Appends the LISP_A_MAP nest of `e` (`entry_len(e)` bytes) to `buf`: IID (if given), EID, PLEN,
-/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given).
+/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given),
+/// ORIGIN (if given).
 /// Without locators, TTL and action it is the nest naming an entry (`map del`).
 #[cfg(test)]
 pub fn put_entry(buf: &mut Vec<u8>, e: &EntryRef) {
@@ -274,6 +279,9 @@ fn put_entry_len(buf: &mut Vec<u8>, e: &EntryRef, len: usize) {
     if let Some(action) = e.action {
         w.u8(LISP_MAP_A_ACTION, action.value());
     }
+    if let Some(origin) = e.origin {
+        w.u8(LISP_MAP_A_ORIGIN, origin.value());
+    }
     debug_assert_eq!(w.len, len);
 }
 
@@ -291,6 +299,14 @@ pub fn map_flags(cmd: u8, replace: bool) -> NlmF {
         (LISP_CMD_MAP_ADD, true) => NlmF::ACK | NlmF::CREATE | NlmF::REPLACE,
         _ => NlmF::ACK,
     }
+}
+
+/// MAP_ADD (`replace`: may replace an existing entry) or MAP_DEL of one entry, with an ack.
+pub fn map_change(family: u16, cmd: u8, replace: bool, dev: &str, e: &EntryRef) -> Request {
+    let mut p = Packer::new(0);
+    p.start(family, cmd, map_flags(cmd, replace), dev);
+    p.push(1, e);
+    Request::ack(p.request().to_vec())
 }
 
 /// DEV_GET of one device (do) or of all (dump).
@@ -903,6 +919,10 @@ pub fn parse_entry(attrs: &[Attr]) -> Result<EntryInfo, Error> {
                         LISP_MAP_A_SELECTED => {
                             e.selected = Some(get_u32(&m, "LISP_MAP_A_SELECTED")?)
                         }
+                        LISP_MAP_A_ORIGIN => {
+                            e.origin = Some(Origin::from_value(get_u8(&m, "LISP_MAP_A_ORIGIN")?))
+                        }
+                        LISP_MAP_A_USED => e.used = Some(get_u8(&m, "LISP_MAP_A_USED")? != 0),
                         _ => {}
                     }
                 }
@@ -1105,48 +1125,9 @@ pub fn parse_link_info(payload: &[u8]) -> Result<LinkInfo, Error> {
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
     use super::*;
-
-    /// A test-side encoder, independent of neli: one attribute, padded.
-    pub fn a(ty: u16, payload: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
-        v.extend_from_slice(&ty.to_ne_bytes());
-        v.extend_from_slice(payload);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v
-    }
-
-    /// A nest (NLA_F_NESTED) of already-encoded attributes.
-    pub fn n(ty: u16, children: &[Vec<u8>]) -> Vec<u8> {
-        a(ty | 0x8000, &children.concat())
-    }
-
-    /// A whole message.
-    pub fn msg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
-        v.extend_from_slice(&ty.to_ne_bytes());
-        v.extend_from_slice(&flags.to_ne_bytes());
-        v.extend_from_slice(&seq.to_ne_bytes());
-        v.extend_from_slice(&0u32.to_ne_bytes());
-        v.extend_from_slice(payload);
-        v
-    }
-
-    /// A genl payload.
-    pub fn genl(cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
-        let mut v = vec![cmd, LISP_GENL_VERSION, 0, 0];
-        v.extend_from_slice(&attrs.concat());
-        v
-    }
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
+    use crate::testutil::*;
 
     fn sample_entry() -> MapEntry {
         MapEntry {
@@ -1163,6 +1144,7 @@ pub mod tests {
             ],
             ttl: Some(300),
             action: None,
+            origin: None,
         }
     }
 
@@ -1209,10 +1191,6 @@ pub mod tests {
         assert_eq!(&got[28..32], &[36, 0, 0x04, 0x80][..]);
         assert_eq!(&got[32..40], &[8, 0, 1, 0, 192, 0, 2, 1][..]);
         assert_eq!(&got[40..48], &[5, 0, 2, 0, 1, 0, 0, 0][..]);
-    }
-
-    fn ip6(s: &str) -> Vec<u8> {
-        addr_bytes(&ip(s))
     }
 
     /// The request a packer holds, taken out as the old packer handed it over.
@@ -1300,6 +1278,7 @@ pub mod tests {
                     },
                     rlocs,
                     ttl: (n % 3 != 0).then_some(u32::MAX - n as u32),
+                    origin: [None, Some(Origin::Lispd), Some(Origin::Static), None][k],
                 });
             }
         }
@@ -1544,79 +1523,6 @@ pub mod tests {
         );
     }
 
-    /// The IFLA_INFO_DATA nest of `link add` with every option, from the command line to the
-    /// bytes, spelled out (little-endian host).
-    #[test]
-    #[cfg(target_endian = "little")]
-    fn link_add_info_data_bytes() {
-        let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
-                    tos 0x10 noudpcsum nonce";
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Ok(crate::args::Command::LinkAdd { name, mtu, config }) =
-            crate::args::parse_command(&words)
-        else {
-            panic!("{line}")
-        };
-        let r = link_new(&name, mtu, &config);
-        #[rustfmt::skip]
-        let data: &[u8] = &[
-            68, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 8 * 8 bytes
-            6, 0, 1, 0, 0x10, 0xf6, 0, 0,   // IFLA_LISP_PORT 4342, network order
-            8, 0, 2, 0, 10, 0, 0, 1,        // IFLA_LISP_LOCAL 10.0.0.1
-            8, 0, 3, 0, 7, 0, 0, 0,         // IFLA_LISP_IID 7, host order
-            5, 0, 4, 0, 64, 0, 0, 0,        // IFLA_LISP_TTL 64
-            5, 0, 5, 0, 0x10, 0, 0, 0,      // IFLA_LISP_TOS 0x10
-            5, 0, 6, 0, 1, 0, 0, 0,         // IFLA_LISP_EXTERNAL 1
-            5, 0, 7, 0, 0, 0, 0, 0,         // IFLA_LISP_UDP_CSUM 0
-            5, 0, 8, 0, 1, 0, 0, 0,         // IFLA_LISP_NONCE 1
-        ];
-        #[rustfmt::skip]
-        let linkinfo: &[u8] = &[
-            84, 0, 18, 0,                   // IFLA_LINKINFO, 4 + 12 + 68 bytes
-            9, 0, 1, 0, b'l', b'i', b's', b'p', 0, 0, 0, 0, // IFLA_INFO_KIND "lisp"
-        ];
-        let want_attrs = [
-            &a(libc_ifla::IFNAME, b"lisp0\0")[..],
-            &a(libc_ifla::MTU, &1400u32.to_ne_bytes()),
-            linkinfo,
-            data,
-        ]
-        .concat();
-        // nlmsghdr, ifinfomsg (AF_UNSPEC, index 0), then the attributes.
-        assert_eq!(r.bytes.len(), 16 + 16 + want_attrs.len());
-        assert_eq!(&r.bytes[..4], &(r.bytes.len() as u32).to_ne_bytes());
-        assert_eq!(&r.bytes[4..6], &16u16.to_ne_bytes());
-        let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
-        assert_eq!(&r.bytes[6..8], &flags.to_ne_bytes());
-        assert_eq!(&r.bytes[16..32], &[0u8; 16]);
-        assert_eq!(&r.bytes[32..], &want_attrs[..]);
-        // The same with the independent encoder.
-        let want = a(
-            libc_ifla::LINKINFO,
-            &[
-                a(1, b"lisp\0"),
-                a(
-                    2,
-                    &[
-                        a(IFLA_LISP_PORT, &4342u16.to_be_bytes()),
-                        a(IFLA_LISP_LOCAL, &[10, 0, 0, 1]),
-                        a(IFLA_LISP_IID, &7u32.to_ne_bytes()),
-                        a(IFLA_LISP_TTL, &[64]),
-                        a(IFLA_LISP_TOS, &[0x10]),
-                        a(IFLA_LISP_EXTERNAL, &[1]),
-                        a(IFLA_LISP_UDP_CSUM, &[0]),
-                        a(IFLA_LISP_NONCE, &[1]),
-                    ]
-                    .concat(),
-                ),
-            ]
-            .concat(),
-        );
-        assert_eq!(&r.bytes[r.bytes.len() - want.len()..], &want[..]);
-        // And it parses back.
-        assert_eq!(parse_info_data(&data[4..]).unwrap(), config);
-    }
-
     #[test]
     fn link_info_data_options() {
         // Only the options given, IPv6 local, inherit values.
@@ -1676,43 +1582,6 @@ pub mod tests {
             r.bytes,
             msg(18, (NlmF::REQUEST | NlmF::DUMP).bits(), 0, &ifi)
         );
-    }
-
-    /// IFLA_* numbers (if_link.h), spelled out so the test does not use what it checks.
-    pub mod libc_ifla {
-        pub const IFNAME: u16 = 3;
-        pub const MTU: u16 = 4;
-        pub const OPERSTATE: u16 = 16;
-        pub const LINKINFO: u16 = 18;
-    }
-
-    /// The payload of an RTM_NEWLINK reply for a lisp device, as the kernel's `fill_info`
-    /// writes IFLA_INFO_DATA (PORT in network order, LOCAL only when set).
-    pub fn lisp_link_payload(index: i32, name: &str, local: Option<&[u8]>) -> Vec<u8> {
-        let mut data = vec![a(IFLA_LISP_PORT, &4341u16.to_be_bytes())];
-        if let Some(l) = local {
-            data.push(a(IFLA_LISP_LOCAL, l));
-        }
-        data.extend([
-            a(IFLA_LISP_IID, &0u32.to_ne_bytes()),
-            a(IFLA_LISP_TTL, &[0]),
-            a(IFLA_LISP_TOS, &[LISP_TOS_INHERIT]),
-            a(IFLA_LISP_EXTERNAL, &[0]),
-            a(IFLA_LISP_UDP_CSUM, &[1]),
-            a(IFLA_LISP_NONCE, &[0]),
-            a(99, &[1, 2, 3]),
-        ]);
-        let mut p = vec![0u8; 16];
-        p[4..8].copy_from_slice(&index.to_ne_bytes());
-        p.extend(a(libc_ifla::IFNAME, &[name.as_bytes(), b"\0"].concat()));
-        p.extend(a(libc_ifla::MTU, &1444u32.to_ne_bytes()));
-        p.extend(a(libc_ifla::OPERSTATE, &[6]));
-        p.extend(a(
-            libc_ifla::LINKINFO,
-            &[a(1, b"lisp\0"), a(2, &data.concat())].concat(),
-        ));
-        p.extend(a(52 | 0x8000, &a(53, b"alt\0")));
-        p
     }
 
     #[test]
@@ -1786,51 +1655,6 @@ pub mod tests {
         assert!(parse_link_info(&[0; 8]).is_err());
     }
 
-    /// A MAP_GET reply as the kernel sends it.
-    pub fn entry_reply(seq: u32, flags: u16, selected: Option<u32>) -> Vec<u8> {
-        let mut map = vec![
-            a(LISP_MAP_A_IID, &0u32.to_ne_bytes()),
-            a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
-            a(LISP_MAP_A_PLEN, &[24]),
-            n(
-                LISP_MAP_A_RLOC,
-                &[
-                    a(LISP_RLOC_A_ADDR, &[192, 0, 2, 1]),
-                    a(LISP_RLOC_A_PRIORITY, &[1]),
-                    a(LISP_RLOC_A_WEIGHT, &[100]),
-                    a(LISP_RLOC_A_UP, &[1]),
-                ],
-            ),
-            n(
-                LISP_MAP_A_RLOC,
-                &[
-                    a(LISP_RLOC_A_ADDR, &ip6("2001:db8::2")),
-                    a(LISP_RLOC_A_PRIORITY, &[255]),
-                    a(LISP_RLOC_A_WEIGHT, &[0]),
-                    a(LISP_RLOC_A_UP, &[0]),
-                ],
-            ),
-            a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
-            a(LISP_MAP_A_EXPIRES, &297u32.to_ne_bytes()),
-        ];
-        if let Some(s) = selected {
-            map.push(a(LISP_MAP_A_SELECTED, &s.to_ne_bytes()));
-        }
-        msg(
-            0x30,
-            flags,
-            seq,
-            &genl(
-                LISP_CMD_MAP_GET,
-                &[
-                    a(LISP_A_IFINDEX, &5u32.to_ne_bytes()),
-                    a(LISP_A_IFNAME, b"lisp0\0"),
-                    n(LISP_A_MAP, &map),
-                ],
-            ),
-        )
-    }
-
     #[test]
     fn entry_replies() {
         let m = entry_reply(1, 0, Some(0));
@@ -1859,6 +1683,8 @@ pub mod tests {
                 expires: Some(297),
                 action: None,
                 selected: Some(0),
+                origin: Some(Origin::Lispd),
+                used: Some(true),
             }
         );
         // A negative entry, with an attribute from the future.
@@ -1964,28 +1790,6 @@ pub mod tests {
             }))
         );
         assert_eq!(parse_event(&genl(99, &[])).unwrap(), None);
-    }
-
-    /// An NLMSG_ERROR for `request` with extack text and offset.
-    pub fn error_reply(
-        seq: u32,
-        errno: i32,
-        request: &[u8],
-        msg_text: Option<&str>,
-        offs: Option<u32>,
-    ) -> Vec<u8> {
-        let mut p = (-errno).to_ne_bytes().to_vec();
-        p.extend_from_slice(request);
-        let mut flags = 0;
-        if let Some(t) = msg_text {
-            p.extend(a(1, &[t.as_bytes(), b"\0"].concat()));
-            flags = NlmF::ACK_TLVS.bits();
-        }
-        if let Some(o) = offs {
-            p.extend(a(2, &o.to_ne_bytes()));
-            flags = NlmF::ACK_TLVS.bits();
-        }
-        msg(2, flags, seq, &p)
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //! listen to a multicast group. Everything about message contents lives in `wire`.
 
 use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 
 use neli::consts::socket::{Msg as MsgFlags, NlFamily};
 use neli::socket::NlSocket;
 use neli::utils::Groups;
 
-use crate::error::Error;
-use crate::wire::{process, split, Flow, Msg};
+use lisp_uapi::{LISP_GENL_NAME, LISP_MCGRP_EVENTS};
+
+use crate::error::{Error, KernelError};
+use crate::wire::{self, process, split, Family, Flow, Msg};
 
 /// What the command layer needs from a netlink socket (a fake kernel implements it in tests).
 pub trait Transport {
@@ -25,9 +28,47 @@ pub trait Transport {
     /// Joins a multicast group.
     fn join(&mut self, group: u32) -> Result<(), Error>;
 
-    /// Hands every notification to `on_event`, until it fails.
+    /// Hands every notification to `on_event`, until it fails. Lost notifications (a receive
+    /// buffer overrun) are handed on as one message of type `NLMSG_OVERRUN`, without payload.
     fn listen(&mut self, on_event: &mut dyn FnMut(&Msg) -> Result<(), Error>) -> Result<(), Error>;
 }
+
+/// Resolves the lisp family (id, groups) through nlctrl; a clear error when the module is not
+/// loaded.
+pub fn lisp_family(t: &mut dyn Transport) -> Result<Family, Error> {
+    let mut req = wire::ctrl_get_family(LISP_GENL_NAME).bytes;
+    let mut fam = None;
+    let r = t.request(&mut req, &mut |m| {
+        fam = Some(wire::parse_family(m.payload)?);
+        Ok(())
+    });
+    match r {
+        Err(Error::Kernel(KernelError { errno, .. })) if errno == libc::ENOENT => {
+            return Err(Error::Other(format!(
+                "generic netlink family \"{LISP_GENL_NAME}\" not found (is the lisp module \
+                 loaded?)"
+            )));
+        }
+        r => r?,
+    }
+    fam.ok_or_else(|| Error::reply("no nlctrl reply"))
+}
+
+/// The id of the lisp family's "events" multicast group.
+pub fn events_group(fam: &Family) -> Result<u32, Error> {
+    fam.groups
+        .iter()
+        .find(|(n, _)| n == LISP_MCGRP_EVENTS)
+        .map(|(_, id)| *id)
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "family \"{LISP_GENL_NAME}\" has no \"{LISP_MCGRP_EVENTS}\" group"
+            ))
+        })
+}
+
+/// The message type `Transport::listen` hands on when notifications were lost (ENOBUFS).
+pub const NLMSG_OVERRUN: u16 = 4;
 
 /// The protocols lispctl speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +100,12 @@ impl NlConn {
         })
     }
 
+    /// Makes receiving non-blocking: `recv` fails with `WouldBlock` when nothing is queued.
+    pub fn set_nonblocking(&mut self) -> Result<(), Error> {
+        self.sock.nonblock()?;
+        Ok(())
+    }
+
     /// Receives one datagram whole, however large (an error echoes the request it answers).
     fn recv(&mut self) -> io::Result<usize> {
         loop {
@@ -77,6 +124,20 @@ impl NlConn {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl NlConn {
+    /// The next datagram, split into messages.
+    pub fn next_datagram(&mut self) -> io::Result<&[u8]> {
+        let n = self.recv()?;
+        Ok(&self.buf[..n])
+    }
+}
+
+impl AsRawFd for NlConn {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
     }
 }
 
@@ -119,9 +180,13 @@ impl Transport for NlConn {
                         on_event(&m)?;
                     }
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    eprintln!("lispctl: events lost (receive buffer overrun)");
-                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => on_event(&Msg {
+                    ty: NLMSG_OVERRUN,
+                    flags: 0,
+                    seq: 0,
+                    pid: 0,
+                    payload: &[],
+                })?,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The objects lispctl talks about: EID prefixes, locators, map-cache entries, devices and events,
+//! The objects lispctl and lispd talk about: EID prefixes, locators, map-cache entries, devices and events,
 //! independent of how they travel on the wire or are printed.
 
 use std::fmt;
@@ -275,6 +275,55 @@ impl Action {
     }
 }
 
+/// Who installed an entry (LISP_MAP_A_ORIGIN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// An operator (`lispctl`): the default.
+    Static,
+    /// Learned from the mapping system by `lispd`.
+    Lispd,
+    /// A value this crate does not know (a newer kernel); never accepted by the kernel.
+    Other(u8),
+}
+
+impl Origin {
+    /// The keyword (`static`, `lispd`) of an origin.
+    pub fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "static" => Some(Origin::Static),
+            "lispd" => Some(Origin::Lispd),
+            _ => None,
+        }
+    }
+
+    /// The wire value (LISP_ORIGIN_*).
+    pub fn value(self) -> u8 {
+        match self {
+            Origin::Static => LISP_ORIGIN_STATIC,
+            Origin::Lispd => LISP_ORIGIN_LISPD,
+            Origin::Other(v) => v,
+        }
+    }
+
+    /// The origin of a wire value.
+    pub fn from_value(v: u8) -> Origin {
+        match v {
+            LISP_ORIGIN_STATIC => Origin::Static,
+            LISP_ORIGIN_LISPD => Origin::Lispd,
+            other => Origin::Other(other),
+        }
+    }
+
+    /// The keyword of an origin; unknown values print as their number.
+    pub fn name(self) -> String {
+        match self {
+            Origin::Static => "static".into(),
+            Origin::Lispd => "lispd".into(),
+            Origin::Other(v) => v.to_string(),
+        }
+    }
+}
+
 /// A locator of an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rloc {
@@ -305,6 +354,8 @@ pub struct MapEntry {
     pub rlocs: Vec<Rloc>,
     pub ttl: Option<u32>,
     pub action: Option<Action>,
+    /// Absent: `Origin::Static`.
+    pub origin: Option<Origin>,
 }
 
 /// What names one entry (`map del`, `map get EID/LEN`).
@@ -323,6 +374,7 @@ pub struct EntryRef<'a> {
     pub rlocs: &'a [Rloc],
     pub ttl: Option<u32>,
     pub action: Option<Action>,
+    pub origin: Option<Origin>,
 }
 
 impl MapEntry {
@@ -333,6 +385,7 @@ impl MapEntry {
             rlocs: &self.rlocs,
             ttl: self.ttl,
             action: self.action,
+            origin: self.origin,
         }
     }
 }
@@ -345,6 +398,7 @@ impl MapKey {
             rlocs: &[],
             ttl: None,
             action: None,
+            origin: None,
         }
     }
 }
@@ -363,6 +417,11 @@ pub struct EntryInfo {
     pub action: Option<u8>,
     /// Index into `rlocs` of the locator chosen for the lookup's flow hash.
     pub selected: Option<u32>,
+    /// Who installed the entry (absent from kernels before LISP_MAP_A_ORIGIN).
+    pub origin: Option<Origin>,
+    /// Whether a packet used the entry since it was installed or replaced (absent from kernels
+    /// before LISP_MAP_A_USED).
+    pub used: Option<bool>,
 }
 
 /// A lisp device's configuration and counters (DEV_GET replies).
@@ -468,6 +527,9 @@ pub enum Event {
     MapAdd(EntryInfo),
     MapDel(EntryInfo),
     Miss(MissInfo),
+    /// Events were lost: the socket's receive buffer overran (ENOBUFS). A listener that keeps
+    /// state should resynchronise with a dump.
+    Overrun,
 }
 
 #[cfg(test)]
@@ -678,6 +740,12 @@ mod tests {
             "LOWERLAYERDOWN"
         );
         assert_eq!(operstate_name(9), "9");
+        for o in [Origin::Static, Origin::Lispd, Origin::Other(7)] {
+            assert_eq!(Origin::from_value(o.value()), o);
+        }
+        assert_eq!(Origin::parse("lispd"), Some(Origin::Lispd));
+        assert_eq!(Origin::parse(&Origin::Static.name()), Some(Origin::Static));
+        assert_eq!(Origin::parse("7"), None);
         assert!(LinkConfig::default().is_empty());
         assert!(!LinkConfig {
             nonce: Some(false),
