@@ -13,7 +13,8 @@ APT_PKGS=(
 	libelf-dev libssl-dev dwarves
 	clang lld llvm libclang-dev
 	qemu-system-x86 udev
-	iproute2 iputils-ping iperf3 tcpdump tshark jq procps
+	iproute2 iputils-ping iperf3 tcpdump tshark jq procps ethtool
+	openoverlayrouter
 	openvswitch-switch
 	python3 python3-venv python3-yaml python3-jsonschema
 )

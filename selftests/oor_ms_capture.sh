@@ -54,7 +54,7 @@ oor_xtr_config -r 10.0.0.2 -e 192.168.2.0/24,7 -m 10.0.0.254,$key2,1,$proxy -R 1
 	>"$t/x2.conf"
 
 for i in 1 2; do
-	ip netns exec "$(eval echo "\$X$i")" tcpdump -U -s 0 -ni u$i -w "$OUT/$scenario-x$i.pcap" \
+	ip netns exec "$(eval echo "\$X$i")" tcpdump -Z root -U -s 0 -ni u$i -w "$OUT/$scenario-x$i.pcap" \
 		udp port 4342 2>"$t/tcpdump$i.err" &
 	PIDS+=($!)
 done
@@ -101,5 +101,4 @@ slowwait 10 grep -q 'Map-Notify message confirms' "$(oor_log "$X1")"
 # x1 resolves x2's EID through the Map-Resolver, then an EID nobody registered.
 ip netns exec "$X1" ping -c 3 -i 1 -W 1 -I 192.168.1.1 192.168.2.1
 ip netns exec "$X1" ping -c 2 -i 1 -W 1 -I 192.168.1.1 192.168.9.1
-slowwait 5 false
 echo "# done: $scenario"
