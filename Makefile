@@ -10,6 +10,7 @@
 #   make check           host checks, module build, selftests in a VM; ends with "N passed, N failed"
 #   make demo            boot the test VM and show lisp0 at work
 #   make bench           lisp0 next to no tunnel, VXLAN and GENEVE, in one VM boot
+#   make bench-lispd     lispd: misses resolved per second through OOR, memory per entry
 #   make kernel | deps | clean
 
 SHELL := /bin/bash
@@ -20,7 +21,7 @@ endif
 
 CARGO ?= cargo
 
-.PHONY: all module modules tool deps kernel check host-check demo bench clean
+.PHONY: all module modules tool deps kernel check host-check demo bench bench-lispd clean
 
 all: module
 
@@ -29,7 +30,7 @@ module modules:
 	@echo "built: $$(ls lisp.ko lisp_vport.ko 2>/dev/null | tr '\n' ' ')"
 
 tool:
-	$(CARGO) build --release --manifest-path rust/Cargo.toml
+	$(CARGO) build --release --manifest-path rust/Cargo.toml -p lispctl -p lispd
 
 deps:
 	scripts/deps.sh
@@ -48,6 +49,9 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+bench-lispd:
+	scripts/bench-lispd.sh
 
 clean:
 	find . -path ./rust/target -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \

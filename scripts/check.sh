@@ -56,7 +56,9 @@ if [ $rc != 0 ] && [ "${tf:-0}" = 0 ]; then
 	result 1 "cargo test: build"
 fi
 echo "# cargo test: ${tp:-0} passed, ${tf:-0} failed"
-step "lispctl builds (release)" cargo build --release --quiet --manifest-path rust/Cargo.toml -p lispctl
+step "lispctl and lispd build (release)" \
+	cargo build --release --quiet --manifest-path rust/Cargo.toml -p lispctl -p lispd
+step "control messages as tshark decodes them" scripts/check-control-tshark.sh
 [ $host_only = 1 ] && finish
 
 # 2. Module build.
@@ -76,7 +78,7 @@ vmstart=$(date +%s)
 scripts/vm.sh --rwdir "$res" -- \
 	"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
 	"LISP_VPORT_KO=$top/lisp_vport.ko" \
-	"LISPCTL=$top/rust/target/release/lispctl" \
+	"LISPCTL=$top/rust/target/release/lispctl LISPD=$top/rust/target/release/lispd" \
 	make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | no_console
 echo "# selftests: VM run took $(( $(date +%s) - vmstart )) s"
 if read -r vp vf vs <"$res/summary" 2>/dev/null; then

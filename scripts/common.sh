@@ -9,14 +9,15 @@ log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Installs what is missing and builds the test kernel (cached), lisp.ko and lispctl; sets KDIR
-# and LISPCTL. Needs $top, the top of the tree.
+# LISPCTL and LISPD. Needs $top, the top of the tree.
 prepare() {
 	"$top/scripts/deps.sh"
 	KDIR=$("$top/scripts/build-kernel.sh")
 	export KDIR
 	make -s -C "$KDIR" M="$top" modules >/dev/null
-	cargo build --release --quiet --manifest-path "$top/rust/Cargo.toml" -p lispctl
+	cargo build --release --quiet --manifest-path "$top/rust/Cargo.toml" -p lispctl -p lispd
 	LISPCTL=$top/rust/target/release/lispctl
+	LISPD=$top/rust/target/release/lispd
 }
 
 # Drops the guest kernel's console lines ("[   12.345] ...") from a VM run's output.

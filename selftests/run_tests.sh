@@ -8,7 +8,7 @@
 
 cd "$(dirname "$0")" || exit 1
 : "${LISP_RESULTS:?}"
-export KSFT_DIR LISP_KO LISP_VPORT_KO LISPCTL
+export KSFT_DIR LISP_KO LISP_VPORT_KO LISPCTL LISPD
 timeout=$(sed -n 's/^timeout=//p' settings)
 
 pass=0 fail=0 skip=0
