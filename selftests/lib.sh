@@ -374,7 +374,7 @@ oor_start() {
 	cp "$conf" "$d/oor.conf" || return 1
 	[ "$VERBOSE" = 1 ] && echo "# + [$ns] oor -f $d/oor.conf" >&2
 	# ip netns exec, unshare and sh all exec: $! is OOR's pid.
-	ip netns exec "$ns" unshare -m sh -c 'mount --bind "$1" /tmp && exec "$2" -f /tmp/oor.conf' \
+	ip netns exec "$ns" unshare -m sh -c 'mount --bind "$1" /tmp && exec stdbuf -oL "$2" -f /tmp/oor.conf' \
 		sh "$d" "$OOR_BIN" >"$d/oor.log" 2>&1 </dev/null &
 	OOR_PID[$ns]=$!
 	slowwait 30 oor_settled "$ns"
