@@ -373,11 +373,14 @@ oor_start() {
 	OOR_DIR[$ns]=$d
 	cp "$conf" "$d/oor.conf" || return 1
 	[ "$VERBOSE" = 1 ] && echo "# + [$ns] oor -f $d/oor.conf" >&2
-	# ip netns exec, unshare and sh all exec: $! is OOR's pid.
-	ip netns exec "$ns" unshare -m sh -c 'mount --bind "$1" /tmp && exec stdbuf -oL "$2" -f /tmp/oor.conf' \
+	# ip netns exec, unshare, sh and stdbuf all exec: $! is OOR's pid. OOR writes its log with
+	# stdio: line-buffered, the log shows each line when it is written.
+	ip netns exec "$ns" unshare -m sh -c \
+		'mount --bind "$1" /tmp && exec stdbuf -oL -eL "$2" -f /tmp/oor.conf' \
 		sh "$d" "$OOR_BIN" >"$d/oor.log" 2>&1 </dev/null &
 	OOR_PID[$ns]=$!
-	slowwait 30 oor_settled "$ns"
+	# About 3 s under TCG, 30 s on a loaded machine.
+	slowwait 90 oor_settled "$ns"
 	if ! kill -0 "${OOR_PID[$ns]}" 2>/dev/null ||
 		! grep -q 'Open Overlay Router.*started' "$d/oor.log"; then
 		echo "# OOR in $ns did not start; its log ends with:"
