@@ -133,7 +133,10 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     let hash = skb.hash();
     let v = lisp
         .map()
-        .lookup(iid, inner.dst(), |_, e| verdict(e, hash))
+        .lookup(iid, inner.dst(), |_, e| {
+            e.mark_used();
+            verdict(e, hash)
+        })
         .unwrap_or(Verdict::NoMapping);
     let dst = match v {
         Verdict::Send(dst) => dst,

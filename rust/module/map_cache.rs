@@ -13,7 +13,7 @@
 use crate::proto::rloc::{self, Rloc};
 use crate::proto::trie::Trie;
 use crate::sys::rcu::{RcuAlloc, RcuBox, ReadGuard};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -124,11 +124,30 @@ pub(crate) struct Entry {
     pub(crate) expires: u32,
     /// What to do with packets of a negative entry (`LISP_ACTION_*`).
     pub(crate) action: u8,
+    /// Who installed the entry (`LISP_ORIGIN_*`).
+    pub(crate) origin: u8,
+    /// Whether a packet used the entry since it was installed (a replacement is a new entry).
+    /// Set by the transmit path, read by MAP_GET; `lispd` refreshes only entries in use.
+    pub(crate) used: AtomicBool,
 }
 
+// `origin` and `used` sit in what was padding after `action`.
 const _: () = assert!(core::mem::size_of::<Entry>() <= 48);
 
 impl Entry {
+    /// Notes that a packet used the entry. Loads first: once set, the transmit path only reads
+    /// the cache line, which then stays shared between CPUs.
+    pub(crate) fn mark_used(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a packet used the entry since it was installed.
+    pub(crate) fn was_used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
+
     /// The index of the RLOC a packet with flow hash `hash` goes to.
     pub(crate) fn select(&self, hash: u32) -> Option<usize> {
         rloc::select(&self.rlocs, hash)

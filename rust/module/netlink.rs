@@ -15,6 +15,7 @@ use crate::sys::rcu::{RcuBox, ReadGuard};
 use crate::sys::rtnl::downcast;
 use crate::uapi::*;
 use core::ffi::CStr;
+use core::sync::atomic::AtomicBool;
 use kernel::prelude::*;
 
 /// `NLM_F_REPLACE` and `NLM_F_EXCL` (linux/netlink.h).
@@ -205,6 +206,8 @@ fn parse_entry(map: &Attr, extack: &mut ExtAck<'_>) -> Result<Entry> {
         ttl: 0,
         expires: 0,
         action: LISP_ACTION_DROP,
+        origin: LISP_ORIGIN_STATIC,
+        used: AtomicBool::new(false),
     };
     let mut action = None;
     for a in map.nested() {
@@ -218,6 +221,8 @@ fn parse_entry(map: &Attr, extack: &mut ExtAck<'_>) -> Result<Entry> {
             }
             LISP_MAP_A_TTL => entry.ttl = a.get_u32().unwrap_or(0),
             LISP_MAP_A_ACTION => action = Some(a),
+            // The policy limits it to LISP_ORIGIN_MAX.
+            LISP_MAP_A_ORIGIN => entry.origin = a.get_u8(),
             _ => {}
         }
     }
@@ -287,6 +292,8 @@ fn put_entry(w: &mut Writer<'_>, p: &Prefix, e: Option<&Entry>, selected: Option
                 e.expires.saturating_sub(netdev::seconds()),
             )?;
         }
+        w.put_u8(LISP_MAP_A_ORIGIN, e.origin)?;
+        w.put_u8(LISP_MAP_A_USED, e.was_used().into())?;
         if let Some(i) = selected {
             w.put_u32(LISP_MAP_A_SELECTED, i as u32)?;
         }

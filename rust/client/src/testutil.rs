@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use lisp_uapi::*;
 use neli::consts::nl::NlmF;
 
-use crate::model::addr_bytes;
+use crate::model::{addr_bytes, LinkConfig, LinkInfo};
 
 /// A test-side encoder, independent of neli: one attribute, padded.
 pub fn a(ty: u16, payload: &[u8]) -> Vec<u8> {
@@ -93,30 +93,27 @@ pub fn lisp_link_payload(index: i32, name: &str, local: Option<&[u8]>) -> Vec<u8
     p
 }
 
+/// A LISP_MAP_A_RLOC nest.
+pub fn rloc_nest(addr: &[u8], priority: u8, weight: u8, up: bool) -> Vec<u8> {
+    n(
+        LISP_MAP_A_RLOC,
+        &[
+            a(LISP_RLOC_A_ADDR, addr),
+            a(LISP_RLOC_A_PRIORITY, &[priority]),
+            a(LISP_RLOC_A_WEIGHT, &[weight]),
+            a(LISP_RLOC_A_UP, &[u8::from(up)]),
+        ],
+    )
+}
+
 /// A MAP_GET reply as the kernel sends it.
 pub fn entry_reply(seq: u32, flags: u16, selected: Option<u32>) -> Vec<u8> {
     let mut map = vec![
         a(LISP_MAP_A_IID, &0u32.to_ne_bytes()),
         a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
         a(LISP_MAP_A_PLEN, &[24]),
-        n(
-            LISP_MAP_A_RLOC,
-            &[
-                a(LISP_RLOC_A_ADDR, &[192, 0, 2, 1]),
-                a(LISP_RLOC_A_PRIORITY, &[1]),
-                a(LISP_RLOC_A_WEIGHT, &[100]),
-                a(LISP_RLOC_A_UP, &[1]),
-            ],
-        ),
-        n(
-            LISP_MAP_A_RLOC,
-            &[
-                a(LISP_RLOC_A_ADDR, &ip6("2001:db8::2")),
-                a(LISP_RLOC_A_PRIORITY, &[255]),
-                a(LISP_RLOC_A_WEIGHT, &[0]),
-                a(LISP_RLOC_A_UP, &[0]),
-            ],
-        ),
+        rloc_nest(&[192, 0, 2, 1], 1, 100, true),
+        rloc_nest(&ip6("2001:db8::2"), 255, 0, false),
         a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
         a(LISP_MAP_A_EXPIRES, &297u32.to_ne_bytes()),
         a(LISP_MAP_A_ORIGIN, &[LISP_ORIGIN_LISPD]),
@@ -160,4 +157,26 @@ pub fn error_reply(
         flags = NlmF::ACK_TLVS.bits();
     }
     msg(2, flags, seq, &p)
+}
+
+/// What `lisp_link_payload(5, "lisp0", Some(&[10, 0, 0, 1]))` says, parsed.
+pub fn lisp_link_info() -> LinkInfo {
+    LinkInfo {
+        ifindex: 5,
+        ifname: Some("lisp0".into()),
+        kind: Some("lisp".into()),
+        mtu: Some(1444),
+        operstate: Some(6),
+        config: LinkConfig {
+            port: Some(4341),
+            local: Some(ip("10.0.0.1")),
+            iid: Some(0),
+            ttl: Some(0),
+            tos: Some(LISP_TOS_INHERIT),
+            external: Some(false),
+            udp_csum: Some(true),
+            nonce: Some(false),
+        },
+        map_count: None,
+    }
 }

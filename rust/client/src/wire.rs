@@ -1163,24 +1163,8 @@ mod tests {
                 a(LISP_MAP_A_IID, &7u32.to_ne_bytes()),
                 a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
                 a(LISP_MAP_A_PLEN, &[24]),
-                n(
-                    LISP_MAP_A_RLOC,
-                    &[
-                        a(LISP_RLOC_A_ADDR, &[192, 0, 2, 1]),
-                        a(LISP_RLOC_A_PRIORITY, &[1]),
-                        a(LISP_RLOC_A_WEIGHT, &[100]),
-                        a(LISP_RLOC_A_UP, &[1]),
-                    ],
-                ),
-                n(
-                    LISP_MAP_A_RLOC,
-                    &[
-                        a(LISP_RLOC_A_ADDR, &ip6("2001:db8::1")),
-                        a(LISP_RLOC_A_PRIORITY, &[2]),
-                        a(LISP_RLOC_A_WEIGHT, &[50]),
-                        a(LISP_RLOC_A_UP, &[0]),
-                    ],
-                ),
+                rloc_nest(&[192, 0, 2, 1], 1, 100, true),
+                rloc_nest(&ip6("2001:db8::1"), 2, 50, false),
                 a(LISP_MAP_A_TTL, &300u32.to_ne_bytes()),
             ],
         );
@@ -1587,27 +1571,7 @@ mod tests {
     #[test]
     fn link_reply() {
         let l = parse_link_info(&lisp_link_payload(5, "lisp0", Some(&[10, 0, 0, 1]))).unwrap();
-        assert_eq!(
-            l,
-            LinkInfo {
-                ifindex: 5,
-                ifname: Some("lisp0".into()),
-                kind: Some("lisp".into()),
-                mtu: Some(1444),
-                operstate: Some(6),
-                config: LinkConfig {
-                    port: Some(4341),
-                    local: Some(ip("10.0.0.1")),
-                    iid: Some(0),
-                    ttl: Some(0),
-                    tos: Some(LISP_TOS_INHERIT),
-                    external: Some(false),
-                    udp_csum: Some(true),
-                    nonce: Some(false),
-                },
-                map_count: None,
-            }
-        );
+        assert_eq!(l, lisp_link_info());
         let l = parse_link_info(&lisp_link_payload(6, "l", Some(&ip6("2001:db8::9")))).unwrap();
         assert_eq!(l.config.local, Some(ip("2001:db8::9")));
         assert_eq!(

@@ -605,22 +605,8 @@ mod tests {
     /// A lisp device as `link show` gets it (RTM_NEWLINK and DEV_GET).
     pub fn sample_link() -> LinkInfo {
         LinkInfo {
-            ifindex: 5,
-            ifname: Some("lisp0".into()),
-            kind: Some("lisp".into()),
-            mtu: Some(1444),
-            operstate: Some(6),
-            config: LinkConfig {
-                port: Some(4341),
-                local: Some(ip("10.0.0.1")),
-                iid: Some(0),
-                ttl: Some(0),
-                tos: Some(LISP_TOS_INHERIT),
-                external: Some(false),
-                udp_csum: Some(true),
-                nonce: Some(false),
-            },
             map_count: Some(3),
+            ..lisp_client::testutil::lisp_link_info()
         }
     }
 

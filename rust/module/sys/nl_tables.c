@@ -4,8 +4,8 @@
  * only; the handlers are Rust functions (netlink.rs) exported under the names declared in
  * glue.h. The attribute numbers come from rust/uapi/src/uapi.rs via uapi_generated.h.
  *
- * Policies check types and lengths; value ranges are checked by the handlers, which can name
- * the attribute in their error message.
+ * Policies check types and lengths; value ranges are mostly checked by the handlers, which can
+ * name the attribute in their error message (LISP_MAP_A_ORIGIN's range is the policy's).
  */
 #include <linux/module.h>
 #include <net/genetlink.h>
@@ -28,6 +28,8 @@ static const struct nla_policy lisp_map_policy[LISP_MAP_A_MAX + 1] = {
 	[LISP_MAP_A_ACTION] = { .type = NLA_U8 },
 	[LISP_MAP_A_EXPIRES] = { .type = NLA_REJECT },
 	[LISP_MAP_A_SELECTED] = { .type = NLA_REJECT },
+	[LISP_MAP_A_ORIGIN] = NLA_POLICY_MAX(NLA_U8, LISP_ORIGIN_MAX),
+	[LISP_MAP_A_USED] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy lisp_policy[LISP_A_MAX + 1] = {
