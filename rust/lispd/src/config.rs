@@ -97,6 +97,12 @@ struct FileMapServer {
     key_type: Option<String>,
     #[serde(default)]
     proxy_reply: bool,
+    #[serde(default = "default_true")]
+    withdraw: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -155,6 +161,9 @@ pub struct MapServer {
     pub auth: Auth,
     /// Ask the Map-Server to answer Map-Requests for us (P bit).
     pub proxy_reply: bool,
+    /// Withdraw removed prefixes with TTL-0 records (RFC 9301); Open Overlay Router 1.3 takes
+    /// them as registrations instead.
+    pub withdraw: bool,
 }
 
 impl fmt::Debug for MapServer {
@@ -164,6 +173,7 @@ impl fmt::Debug for MapServer {
             .field("key", &"<redacted>")
             .field("auth", &self.auth)
             .field("proxy_reply", &self.proxy_reply)
+            .field("withdraw", &self.withdraw)
             .finish()
     }
 }
@@ -372,6 +382,7 @@ impl Config {
                 key: m.key.into_bytes(),
                 auth: parse_auth(m.key_type.as_deref())?,
                 proxy_reply: m.proxy_reply,
+                withdraw: m.withdraw,
             });
         }
         let mut map_resolvers = Vec::new();

@@ -838,7 +838,9 @@ impl Engine {
                 Action::SendMapRequest => Negative::Notify,
                 _ => Negative::Drop,
             });
-            let margin = (ttl / 10).clamp(1, 60);
+            // Early enough that the refreshing Map-Request (retried after 1 s) is answered
+            // before the kernel expires the entry; the engine ticks once a second.
+            let margin = (ttl / 10).clamp(3, 60).min(ttl / 2);
             self.learned.insert(
                 key,
                 Learned {
@@ -1027,7 +1029,9 @@ impl Engine {
         if !removed.is_empty() {
             let records = self.records(true, &removed);
             for i in 0..self.regs.len() {
-                if old_cfg.map_servers.contains(&self.regs[i].server) {
+                if self.regs[i].server.withdraw
+                    && old_cfg.map_servers.contains(&self.regs[i].server)
+                {
                     let nonce = self.nonce();
                     let m = self.register_message(i, nonce, records.clone(), false);
                     let (to, key) = (self.regs[i].server.address, self.regs[i].server.key.clone());
