@@ -1557,25 +1557,30 @@ address = "10.0.0.1"
         assert!(sent(&out).is_empty());
     }
 
-    #[test]
-    fn answers_requests_for_own_eids() {
-        let (mut e, t0) = engine(CFG);
-        let req = MapRequest {
-            nonce: 0xabcdef,
+    /// A Map-Request for our 172.16.1.10 in instance ID 7, from ITR-RLOCs `itr`.
+    fn request_for(nonce: u64, itr: &[&str]) -> MapRequest {
+        MapRequest {
+            nonce,
             authoritative: false,
             probe: false,
             smr: false,
             pitr: false,
             smr_invoked: false,
             source_eid: None,
-            itr_rlocs: vec!["fd00::3".parse().unwrap(), "10.0.0.3".parse().unwrap()],
+            itr_rlocs: itr.iter().map(|a| a.parse().unwrap()).collect(),
             eids: vec![Eid {
                 iid: 7,
                 addr: "172.16.1.10".parse().unwrap(),
                 plen: 32,
             }],
             map_reply: None,
-        };
+        }
+    }
+
+    #[test]
+    fn answers_requests_for_own_eids() {
+        let (mut e, t0) = engine(CFG);
+        let req = request_for(0xabcdef, &["fd00::3", "10.0.0.3"]);
         // Forwarded by the Map-Server inside an ECM: answered at the ITR-RLOC of our family,
         // at the inner source port.
         let ecm = Message::Encap(Ecm {
@@ -1711,16 +1716,10 @@ address = "10.0.0.1"
             plen: 24,
         };
         let smr = Message::Request(MapRequest {
-            nonce: 5,
-            authoritative: false,
-            probe: false,
             smr: true,
-            pitr: false,
-            smr_invoked: false,
             source_eid: Some(eid),
-            itr_rlocs: vec!["10.0.0.2".parse().unwrap()],
             eids: vec![eid],
-            map_reply: None,
+            ..request_for(5, &["10.0.0.2"])
         });
         let mut out = Vec::new();
         e.on_datagram(
@@ -1745,22 +1744,7 @@ address = "10.0.0.1"
     fn reload_reregisters_withdraws_and_solicits() {
         let (mut e, t0) = engine(CFG);
         // hv3 asked us for our EIDs.
-        let req = Message::Request(MapRequest {
-            nonce: 1,
-            authoritative: false,
-            probe: false,
-            smr: false,
-            pitr: false,
-            smr_invoked: false,
-            source_eid: None,
-            itr_rlocs: vec!["10.0.0.3".parse().unwrap()],
-            eids: vec![Eid {
-                iid: 7,
-                addr: "172.16.1.10".parse().unwrap(),
-                plen: 32,
-            }],
-            map_reply: None,
-        });
+        let req = Message::Request(request_for(1, &["10.0.0.3"]));
         let mut out = Vec::new();
         e.on_datagram(
             t0,
@@ -1798,23 +1782,7 @@ address = "10.0.0.1"
         let (mut e, t0) = engine(CFG);
         let mut out = Vec::new();
         let mut x: u64 = 7;
-        let valid = Message::Request(MapRequest {
-            nonce: 1,
-            authoritative: false,
-            probe: false,
-            smr: false,
-            pitr: false,
-            smr_invoked: false,
-            source_eid: None,
-            itr_rlocs: vec!["10.0.0.3".parse().unwrap()],
-            eids: vec![Eid {
-                iid: 7,
-                addr: "172.16.1.10".parse().unwrap(),
-                plen: 32,
-            }],
-            map_reply: None,
-        })
-        .encode(&[]);
+        let valid = Message::Request(request_for(1, &["10.0.0.3"])).encode(&[]);
         for n in 0..20_000u32 {
             x ^= x << 13;
             x ^= x >> 7;
