@@ -57,6 +57,7 @@ st() { "$LISPD" status -s "$D/hv1.sock" -j | jq -r "$@"; }
 up() { st .uptime_s >/dev/null 2>&1; }
 slowwait 20 up || { cat "$D/hv1.log"; exit 1; }
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; }
 rss0=$(rss)
 
 echo "# $N distinct misses..."
@@ -68,16 +69,21 @@ for i in range(int(sys.argv[1])):
     s.sendto(b"x", ("172.18.%d.%d" % (i // 250, 1 + i % 250), 9))
 ' "$N"
 t1=$(date +%s%N)
-done_() { [ "$(st .learned)" -ge "$N" ]; }
-slowwait 600 done_
-t2=$(date +%s%N)
-learned=$(st .learned)
-entries=$(hv 1 "$LISPCTL" -j map show dev lisp0 | jq '[.[] | select(.origin == "lispd")] | length')
+installed() { st '(.events.installed // 0) + (.events.installed_negative // 0)'; }
+# Done when every miss is installed, or nothing moved for 20 s (lost or unanswered).
+last=-1 t2=$t1 stall=0
+while [ "$(installed)" -lt "$N" ] && [ $stall -lt 20 ]; do
+	n=$(installed)
+	if [ "$n" != "$last" ]; then last=$n t2=$(date +%s%N) stall=0; else stall=$((stall + 1)); fi
+	sleep 1
+done
+n=$(installed)
+[ "$n" != "$last" ] && t2=$(date +%s%N)
 ms_send=$(( (t1 - t0) / 1000000 )) ms_all=$(( (t2 - t0) / 1000000 ))
-echo "misses sent in $ms_send ms; $learned learned ($entries in the map-cache) after $ms_all ms:" \
-	"$(( learned * 1000 / (ms_all > 0 ? ms_all : 1) )) resolutions/s"
+echo "misses sent in $ms_send ms; $n installed (learned now: $(st .learned)) after $ms_all ms:" \
+	"$(( n * 1000 / (ms_all > 0 ? ms_all : 1) )) resolutions/s"
 echo "kernel: miss_notify $(hv 1 "$LISPCTL" -j stats dev lisp0 | jq '.[0].stats.miss_notify')," \
 	"miss_ratelimited $(hv 1 "$LISPCTL" -j stats dev lisp0 | jq '.[0].stats.miss_ratelimited')"
-echo "lispd: RSS $rss0 -> $(rss) KiB with $learned learned entries;" \
-	"resolution avg $(st .resolution.avg_ms) ms, max $(st .resolution.max_ms) ms"
+echo "lispd: RSS $rss0 -> $(rss) KiB (peak $(hwm) KiB) with $(st .learned) learned entries;" \
+	"miss to install avg $(st .resolution.avg_ms) ms, max $(st .resolution.max_ms) ms"
 echo "lispd counters: sent $(st -c .sent) received $(st -c .received) events $(st -c .events)"

@@ -79,20 +79,31 @@ fn bind_udp() -> Result<(UdpSocket, bool), String> {
         ),
     };
     s.set_nonblocking(true).map_err(|e| e.to_string())?;
-    // Room for bursts (a Map-Server forwarding many requests, misses resolved in bulk): the
-    // default buffer holds a few hundred datagrams. The kernel caps it at rmem_max.
-    let size: libc::c_int = 4 << 20;
-    // SAFETY: `size` is a valid c_int for the duration of the call, and its length is given.
-    unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
+    grow_rcvbuf(s.as_raw_fd());
     Ok((s, dual))
+}
+
+/// Gives a socket room for bursts (a Map-Server forwarding many requests, thousands of misses
+/// at once): the default buffer holds a few hundred messages. lispd has CAP_NET_ADMIN (it
+/// changes map-caches), so it may exceed rmem_max; without, the kernel caps the size there.
+fn grow_rcvbuf(fd: RawFd) {
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: `size` is a valid c_int for the duration of the call, and its length is
+        // given; `fd` is an open socket.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            return;
+        }
+    }
 }
 
 /// Binds the status socket, taking over a stale one (no listener behind it).
@@ -192,6 +203,7 @@ impl Daemon {
             Client::open().map_err(|e| format!("generic netlink family \"lisp\": {e}"))?;
         let (devs, serves) = resolve_devices(&mut client, &cfg)?;
         let events = Events::open().map_err(|e| format!("lisp events group: {e}"))?;
+        grow_rcvbuf(events.as_raw_fd());
         let (udp, dual) = bind_udp()?;
         let status_path = cfg.status_socket.clone();
         let status = bind_status(&status_path)?;
