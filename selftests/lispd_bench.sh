@@ -36,6 +36,7 @@ status-socket = "$D/hv1.sock"
 log-level = "warn"
 [timers]
 request-rate = 100000
+request-timeout = 5.0
 max-learned = 2000000
 [[device]]
 name = "lisp0"
