@@ -52,7 +52,8 @@ eid-prefix = "172.16.1.0/24"
 [[database-mapping.rloc]]
 address = "10.0.0.1"
 EOT
-hv 1 "$LISPD" -c "$D/hv1.toml" -f 2>"$D/hv1.log" &
+# A simple command, not a function: $! is lispd itself.
+ip netns exec "$HV1" "$LISPD" -c "$D/hv1.toml" -f 2>"$D/hv1.log" &
 pid=$!
 st() { "$LISPD" status -s "$D/hv1.sock" -j | jq -r "$@"; }
 up() { st .uptime_s >/dev/null 2>&1; }
