@@ -145,6 +145,7 @@ pub enum RegState {
 }
 
 /// One Map-Server's registration.
+#[derive(Clone)]
 struct Registration {
     server: MapServer,
     state: RegState,
@@ -1017,7 +1018,7 @@ impl Engine {
         for s in &self.cfg.map_servers {
             let kept = old_servers.iter().position(|r| r.server == *s);
             let mut r = match kept {
-                Some(i) => clone_registration(&old_servers[i]),
+                Some(i) => old_servers[i].clone(),
                 None => registration(s.clone(), now),
             };
             if !changed.is_empty() {
@@ -1175,21 +1176,6 @@ fn registration(server: MapServer, now: Instant) -> Registration {
         last_notify: None,
         notifies: 0,
         bad_auth: 0,
-    }
-}
-
-fn clone_registration(r: &Registration) -> Registration {
-    Registration {
-        server: r.server.clone(),
-        state: r.state,
-        outstanding: r.outstanding.clone(),
-        attempts: r.attempts,
-        retry_at: r.retry_at,
-        next_round: r.next_round,
-        last_register: r.last_register,
-        last_notify: r.last_notify,
-        notifies: r.notifies,
-        bad_auth: r.bad_auth,
     }
 }
 
