@@ -60,15 +60,9 @@ check() {
 	fi
 }
 
-# The kernel tree's YNL CLI, driving the lisp family from Documentation/netlink/specs/lisp.yaml.
+# The kernel tree (its YNL library drives the lisp family from the spec) and the spec.
 : "${KSRC:=$KSFT_DIR/../../..}"
 LISP_SPEC=${LISP_SPEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/Documentation/netlink/specs/lisp.yaml}
-ynl() {	# ynl NS ARGS...: the CLI in namespace NS
-	local ns=$1
-	shift
-	ip netns exec "$ns" python3 "$KSRC/tools/net/ynl/cli.py" --spec "$LISP_SPEC" \
-		--schema "$KSRC/Documentation/netlink/genetlink-legacy.yaml" --output-json "$@"
-}
 
 # Commands in hypervisor I or VM I (namespaces $HV1, $HV2, $VM1, $VM2 from setup_ns).
 hv() { local i=$1; shift; ip netns exec "$(eval echo "\$HV$i")" "$@"; }

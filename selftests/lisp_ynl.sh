@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The YNL spec (Documentation/netlink/specs/lisp.yaml) and the kernel agree: the kernel tree's
-# generic YNL CLI, which knows the family only from the spec, adds, reads, dumps and deletes
-# map-cache entries, and gets the kernel's own messages for requests it does not check itself.
+# generic YNL library (the one tools/net/ynl/cli.py runs on), which knows the family only from
+# the spec, adds, reads, dumps and deletes map-cache entries, and gets the kernel's own messages
+# for requests it does not check itself.
 #
 #   [ ns0: lisp0 dummy0 ]
 
@@ -16,10 +17,31 @@ ktap_set_plan 8
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns NS0 || ktap_exit_fail_msg "cannot create namespace"
-trap cleanup_all_ns EXIT
+ynl_err=$(mktemp)
+trap 'cleanup_all_ns; rm -f "$ynl_err"' EXIT
 ip -n "$NS0" link add lisp0 type lisp
 ip -n "$NS0" link add dummy0 type dummy
-y() { ynl "$NS0" "$@"; }
+
+# One YNL process answers every request (ynl_server.py): a Python start per request would cost
+# seconds each in the VM.
+coproc YNL { ip netns exec "$NS0" python3 -u "$(dirname "$0")/ynl_server.py" "$KSRC" "$LISP_SPEC" \
+	"$KSRC/Documentation/netlink/genetlink-legacy.yaml" 2>"$ynl_err"; }
+# Own copies of the pipes: bash may close the coprocess's descriptors behind our back.
+exec {ynl_in}>&"${YNL[1]}" {ynl_out}<&"${YNL[0]}"
+ready=
+read -r -t 300 ready <&"$ynl_out"
+[ "$ready" = ready ] ||
+	ktap_exit_fail_msg "ynl_server.py did not start within 300 s: '$ready' $(tail -n 3 "$ynl_err")"
+y() {	# y --do|--dump OP [--json JSON]: the reply on stdout, or the error on stderr and status 1
+	local mode=${1#--} op=$2 json=${4:-'{}'} answer
+	printf '%s %s %s\n' "$mode" "$op" "$(tr -d '\n\t' <<<"$json")" >&"$ynl_in"
+	IFS= read -r -t 120 answer <&"$ynl_out" ||
+		{ echo "no answer from ynl_server.py: $(tail -n 3 "$ynl_err")" >&2; return 1; }
+	case $answer in
+	ok$'\t'*) printf '%s\n' "${answer#ok$'\t'}" ;;
+	*) printf '%s\n' "${answer#err$'\t'}" >&2; return 1 ;;
+	esac
+}
 
 test_add_get() {
 	y --do map-add --json '{"ifname":"lisp0","map":[{"iid":7,"eid":"0a010000","plen":16,
