@@ -3,8 +3,10 @@
 #
 # Side-by-side data-path measurements in one boot (`make bench`): TCP throughput and UDP
 # 64-byte packet rate between two VMs behind two hypervisors, over the same veth underlay,
-# routed plainly (no tunnel), through lisp0, VXLAN and GENEVE; ROUNDS interleaved rounds,
-# medians and ratios to GENEVE. Also the map-cache load rate and memory per entry.
+# routed plainly (no tunnel), through lisp0, through lisp0 with the source check on both
+# receivers (lisp-sc: one more map-cache lookup per received packet), VXLAN and GENEVE; ROUNDS
+# interleaved rounds, medians and ratios to GENEVE, and lisp-sc's to lisp. Also the map-cache
+# load rate and memory per entry.
 #
 #   vm1 --- hv1 =(u1/u2 veth, 10.0.0.0/24)= hv2 --- vm2
 #   172.16.1.10                                  172.16.2.10
@@ -35,9 +37,16 @@ route() {	# route MODE: how each hypervisor reaches the other VM
 	local i j
 	for i in 1 2; do
 		j=$((3 - i))
+		# The source check of lisp-sc; hv I's entry for the other VM's subnet, the inner
+		# source of what it receives, lists the other hypervisor's address.
+		if [ "$1" = lisp-sc ]; then
+			hv $i "$LISPCTL" link set lisp0 srccheck
+		else
+			hv $i "$LISPCTL" link set lisp0 nosrccheck
+		fi
 		case $1 in
 		none) hv $i ip route replace 172.16.$j.0/24 via 10.0.0.$j dev u$i ;;
-		lisp) hv $i ip route replace 172.16.$j.0/24 dev lisp0 ;;
+		lisp | lisp-sc) hv $i ip route replace 172.16.$j.0/24 dev lisp0 ;;
 		vxlan) hv $i ip route replace 172.16.$j.0/24 via 10.1.0.$j dev vxlan0 ;;
 		geneve) hv $i ip route replace 172.16.$j.0/24 via 10.2.0.$j dev geneve0 ;;
 		esac
@@ -46,7 +55,7 @@ route() {	# route MODE: how each hypervisor reaches the other VM
 }
 
 declare -A TCP UDP
-MODES="none lisp vxlan geneve"
+MODES="none lisp lisp-sc vxlan geneve"
 for r in $(seq "$ROUNDS"); do
 	for m in $MODES; do
 		route $m || { echo "# $m: no connectivity"; continue; }
@@ -66,6 +75,12 @@ for m in $MODES; do
 	printf '%-8s %14d %14d %10.2f %10.2f\n' $m $((t / 1000000)) "$u" \
 		"$(echo "$t $gt" | awk '{ print $2 ? $1 / $2 : 0 }')" "$(echo "$u $gu" | awk '{ print $2 ? $1 / $2 : 0 }')"
 done
+lt=$(median <<<"${TCP[lisp]}") lu=$(median <<<"${UDP[lisp]}")
+st=$(median <<<"${TCP[lisp-sc]}") su=$(median <<<"${UDP[lisp-sc]}")
+# Every packet of the lisp-sc rounds passed the check: none may have been counted as spoofed.
+spoofed=$(( $(hv 1 "$LISPCTL" -j stats dev lisp0 | jq '.[0].stats.rx_spoofed') +
+	$(hv 2 "$LISPCTL" -j stats dev lisp0 | jq '.[0].stats.rx_spoofed') ))
+echo "source check: lisp-sc/lisp TCP $(echo "$st $lt" | awk '{ printf "%.2f", $2 ? $1 / $2 : 0 }'), UDP-64B $(echo "$su $lu" | awk '{ printf "%.2f", $2 ? $1 / $2 : 0 }') ($spoofed packets counted as spoofed)"
 
 # Map-cache: load rate and memory (this boot runs without kmemleak's per-object bookkeeping).
 N=${MAP_N:-1000000}

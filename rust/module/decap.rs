@@ -3,8 +3,9 @@
 //! Receive: a LISP packet on the device's UDP socket becomes an Ethernet frame on the device,
 //! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
 
-use crate::device::Stat;
+use crate::device::{Lisp, Stat};
 use crate::proto::header::{LispHeader, LISP_HEADER_LEN};
+use crate::proto::rloc;
 use crate::share::Receivers;
 use crate::sys::netdev::{DropReason, SkBuff};
 use crate::sys::tunnel::{self, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
@@ -30,6 +31,29 @@ fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
         Some(6) if inner.len() >= 40 && outer_ttl < inner[7] => inner[7] = outer_ttl,
         _ => {}
     }
+}
+
+/// The source check (RFC 9300 section 16, IFLA_LISP_SRC_CHECK): whether the outer source
+/// address is one of the RLOCs of the map-cache entry that covers the inner source address in
+/// `iid`. A negative entry, no entry, or a truncated inner header fail. One longest-prefix
+/// match under RCU, as on transmit: no lock, no allocation.
+fn from_rloc(lisp: &Lisp, skb: &mut SkBuff, iid: u32, proto: u16, outer_v6: bool) -> bool {
+    const HLEN: usize = UDP_HLEN + LISP_HEADER_LEN;
+    // Where the inner source address lies, and how long it is.
+    let (off, len) = if proto == ETH_P_IPV6 {
+        (8, 16)
+    } else {
+        (12, 4)
+    };
+    if !skb.may_pull(HLEN + off + len) {
+        return false;
+    }
+    let mut inner = [0u8; 16];
+    inner[..len].copy_from_slice(&skb.linear()[HLEN + off..HLEN + off + len]);
+    let outer = skb.outer_saddr(outer_v6);
+    lisp.map()
+        .lookup(iid, &inner[..len], |_, e| rloc::lists(&e.rlocs, outer))
+        .unwrap_or(false)
 }
 
 /// Handles a packet received on a socket that delivers to `rx`; `skb->data` is at its UDP
@@ -60,6 +84,9 @@ pub(crate) fn rcv(rx: &Receivers, mut skb: SkBuff) {
         _ => return lisp.drop_rx(dev, skb, Stat::RxBadVersion),
     };
     let outer_v6 = skb.protocol() == ETH_P_IPV6;
+    if lisp.src_check() && !from_rloc(lisp, &mut skb, iid, proto, outer_v6) {
+        return lisp.drop_rx(dev, skb, Stat::RxSpoofed);
+    }
     let outer_ttl = skb.outer_ttl(outer_v6);
     let metadata = lisp.config().external.then_some(iid);
     // A raw IP device (an OVS vport's) delivers the bare IP packet: Open vSwitch finds the

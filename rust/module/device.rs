@@ -59,6 +59,8 @@ pub(crate) enum Stat {
     MissRatelimited = LISP_STAT_A_MISS_RATELIMITED,
     /// Sent natively for a negative entry with action forward.
     TxForwarded = LISP_STAT_A_TX_FORWARDED,
+    /// Outer source not an RLOC of the inner source EID (source check).
+    RxSpoofed = LISP_STAT_A_RX_SPOOFED,
 }
 
 impl Stat {
@@ -70,6 +72,7 @@ impl Stat {
             Stat::TxErrors => DropReason::IpOutNoRoutes,
             Stat::RxBadHeader => DropReason::InvalidProto,
             Stat::RxBadIid => DropReason::OtherHost,
+            Stat::RxSpoofed => DropReason::IpRpFilter,
             _ => DropReason::NotSpecified,
         }
     }
@@ -77,7 +80,7 @@ impl Stat {
 
 impl Stat {
     /// Every counter, in attribute order.
-    pub(crate) const ALL: [Stat; 12] = [
+    pub(crate) const ALL: [Stat; 13] = [
         Stat::TxPackets,
         Stat::TxNoMapping,
         Stat::TxNegative,
@@ -90,6 +93,7 @@ impl Stat {
         Stat::MissNotify,
         Stat::MissRatelimited,
         Stat::TxForwarded,
+        Stat::RxSpoofed,
     ];
 }
 
@@ -115,6 +119,10 @@ pub(crate) struct Config {
     pub(crate) udp_csum: AtomicBool,
     /// N bit with a random nonce.
     pub(crate) nonce: AtomicBool,
+    /// Source check of decapsulated packets (anti-spoofing).
+    pub(crate) src_check: AtomicBool,
+    /// Most map-cache entries, 0: no limit.
+    pub(crate) map_max: AtomicU32,
 }
 
 impl Config {
@@ -129,6 +137,8 @@ impl Config {
             tos: AtomicU8::new(LISP_TOS_INHERIT),
             udp_csum: AtomicBool::new(true),
             nonce: AtomicBool::new(false),
+            src_check: AtomicBool::new(false),
+            map_max: AtomicU32::new(0),
         }
     }
 
@@ -148,6 +158,12 @@ impl Config {
         }
         if let Some(a) = data.get(IFLA_LISP_NONCE) {
             self.nonce.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_SRC_CHECK) {
+            self.src_check.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(v) = data.get(IFLA_LISP_MAP_MAX).and_then(Attr::get_u32) {
+            self.map_max.store(v, Ordering::Relaxed);
         }
     }
 }
@@ -207,6 +223,16 @@ impl Lisp {
     /// Counts an event.
     pub(crate) fn count(&self, s: Stat) {
         self.stats.inc(s as usize);
+    }
+
+    /// Whether decapsulated packets must come from an RLOC of their source EID.
+    pub(crate) fn src_check(&self) -> bool {
+        self.config.src_check.load(Ordering::Relaxed)
+    }
+
+    /// Most map-cache entries the device takes (0: no limit).
+    pub(crate) fn map_max(&self) -> u32 {
+        self.config.map_max.load(Ordering::Relaxed)
     }
 
     /// The configuration.
@@ -286,6 +312,16 @@ impl Lisp {
     }
 }
 
+/// Refuses the source check on an external-mode device: its packets' instance IDs and RLOCs
+/// are tunnel metadata, checked by whoever consumes it (tc, routes, Open vSwitch).
+fn src_check_external(extack: &mut ExtAck<'_>, a: &Attr) -> Error {
+    extack.msg_attr(
+        c"IFLA_LISP_SRC_CHECK needs the map-cache: not available in external mode",
+        a,
+    );
+    errno::EOPNOTSUPP()
+}
+
 /// Returns the reason an Ethernet address is unusable as a device address, if it is.
 fn ether_addr_error(addr: &[u8]) -> Option<&'static CStr> {
     match addr {
@@ -321,7 +357,8 @@ impl LinkDriver for Lisp {
 
     const MAXTYPE: u32 = IFLA_LISP_MAX as u32;
 
-    const INFO_SIZE: usize = 4 * 8 + 8 + 20;
+    // Nine attributes of up to 4 bytes (8 with the header each), IFLA_LISP_LOCAL (20).
+    const INFO_SIZE: usize = 9 * 8 + 20;
 
     fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
         if let Some(attr) = tb.get(IFLA_ADDRESS) {
@@ -365,11 +402,17 @@ impl LinkDriver for Lisp {
             (IFLA_LISP_EXTERNAL, c"IFLA_LISP_EXTERNAL must be 0 or 1"),
             (IFLA_LISP_UDP_CSUM, c"IFLA_LISP_UDP_CSUM must be 0 or 1"),
             (IFLA_LISP_NONCE, c"IFLA_LISP_NONCE must be 0 or 1"),
+            (IFLA_LISP_SRC_CHECK, c"IFLA_LISP_SRC_CHECK must be 0 or 1"),
         ] {
             if let Some(a) = data.get(ty) {
                 if a.get_u8() > 1 {
                     return bad(extack, msg, a);
                 }
+            }
+        }
+        if let (Some(a), Some(e)) = (data.get(IFLA_LISP_SRC_CHECK), data.get(IFLA_LISP_EXTERNAL)) {
+            if a.get_u8() != 0 && e.get_u8() != 0 {
+                return Err(src_check_external(extack, a));
             }
         }
         Ok(())
@@ -410,6 +453,11 @@ impl LinkDriver for Lisp {
                 }
             }
         }
+        if let (true, Some(a)) = (c.external, data.get(IFLA_LISP_SRC_CHECK)) {
+            if a.get_u8() != 0 {
+                return Err(src_check_external(extack, a));
+            }
+        }
         c.apply(data);
         Ok(())
     }
@@ -428,7 +476,12 @@ impl LinkDriver for Lisp {
             IFLA_LISP_UDP_CSUM,
             c.udp_csum.load(Ordering::Relaxed).into(),
         )?;
-        w.put_u8(IFLA_LISP_NONCE, c.nonce.load(Ordering::Relaxed).into())
+        w.put_u8(IFLA_LISP_NONCE, c.nonce.load(Ordering::Relaxed).into())?;
+        w.put_u8(
+            IFLA_LISP_SRC_CHECK,
+            c.src_check.load(Ordering::Relaxed).into(),
+        )?;
+        w.put_u32(IFLA_LISP_MAP_MAX, c.map_max.load(Ordering::Relaxed))
     }
 
     fn open(&self, dev: &NetDevice) -> Result {

@@ -245,14 +245,26 @@ impl MapCache {
         }
     }
 
-    /// Adds an entry for `prefix`, or replaces the existing one (`AddMode::Replace`).
-    pub(crate) fn add(&self, prefix: &Prefix, entry: RcuBox<Entry>, mode: AddMode) -> Result {
+    /// Adds an entry for `prefix`, or replaces the existing one (`AddMode::Replace`). A new
+    /// entry fails with `ENOSPC` when the cache holds `max` or more (0: no limit); replacing
+    /// an existing one always works.
+    pub(crate) fn add(
+        &self,
+        prefix: &Prefix,
+        entry: RcuBox<Entry>,
+        mode: AddMode,
+        max: u32,
+    ) -> Result {
         let mut w = self.writer.lock();
         let has_ttl = entry.ttl > 0;
         let plen = prefix.key_len();
         let old = with_trie!(self, prefix, |t, k| {
-            if mode == AddMode::Exclusive && t.get_exact(&k, plen).is_some() {
+            let exists = t.get_exact(&k, plen).is_some();
+            if mode == AddMode::Exclusive && exists {
                 return Err(EEXIST);
+            }
+            if !exists && max != 0 && self.len() >= max {
+                return Err(ENOSPC);
             }
             let value = entry.into_raw();
             // SAFETY: Writers are serialised by `self.writer`, held here.

@@ -366,9 +366,15 @@ fn map_add(req: &Request<'_>) -> Result {
         let entry = RcuBox::new(parse_entry(map, &mut extack)?, GFP_KERNEL)?;
         // Built before the entry goes into the map, where it may only be read under RCU.
         let event = map_event(&dev, LISP_CMD_MAP_ADD, &prefix, Some(&entry));
-        if let Err(e) = lisp.map().add(&prefix, entry, mode) {
+        let max = lisp.map_max();
+        if let Err(e) = lisp.map().add(&prefix, entry, mode, max) {
             if e == EEXIST {
                 extack.msg_attr(c"map-cache entry exists (NLM_F_REPLACE replaces it)", map);
+            } else if e == ENOSPC {
+                extack.msg_fmt_attr(
+                    format_args!("map-cache full ({max} entries, IFLA_LISP_MAP_MAX)"),
+                    map,
+                );
             }
             return Err(e);
         }

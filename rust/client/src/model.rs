@@ -451,6 +451,7 @@ pub fn stat_name(ty: u16) -> String {
         LISP_STAT_A_MISS_NOTIFY => "miss_notify",
         LISP_STAT_A_MISS_RATELIMITED => "miss_ratelimited",
         LISP_STAT_A_TX_FORWARDED => "tx_forwarded",
+        LISP_STAT_A_RX_SPOOFED => "rx_spoofed",
         other => return format!("stat_{other}"),
     };
     name.to_string()
@@ -472,6 +473,10 @@ pub struct LinkConfig {
     pub external: Option<bool>,
     pub udp_csum: Option<bool>,
     pub nonce: Option<bool>,
+    /// Source check of decapsulated packets (anti-spoofing).
+    pub src_check: Option<bool>,
+    /// Most map-cache entries; 0: no limit.
+    pub map_max: Option<u32>,
 }
 
 impl LinkConfig {

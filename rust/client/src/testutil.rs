@@ -78,6 +78,8 @@ pub fn lisp_link_payload(index: i32, name: &str, local: Option<&[u8]>) -> Vec<u8
         a(IFLA_LISP_EXTERNAL, &[0]),
         a(IFLA_LISP_UDP_CSUM, &[1]),
         a(IFLA_LISP_NONCE, &[0]),
+        a(IFLA_LISP_SRC_CHECK, &[0]),
+        a(IFLA_LISP_MAP_MAX, &0u32.to_ne_bytes()),
         a(99, &[1, 2, 3]),
     ]);
     let mut p = vec![0u8; 16];
@@ -176,6 +178,8 @@ pub fn lisp_link_info() -> LinkInfo {
             external: Some(false),
             udp_csum: Some(true),
             nonce: Some(false),
+            src_check: Some(false),
+            map_max: Some(0),
         },
         map_count: None,
     }

@@ -558,7 +558,8 @@ fn ifinfomsg(index: i32, attrs: RtBuffer<Ifla, Buffer>) -> Ifinfomsg {
 }
 
 /// The IFLA_LISP_* attributes of `c`, only those set, in attribute order: PORT (u16, network
-/// byte order), LOCAL (4 or 16 bytes), IID (u32), TTL, TOS, EXTERNAL, UDP_CSUM, NONCE (u8 each).
+/// byte order), LOCAL (4 or 16 bytes), IID (u32), TTL, TOS, EXTERNAL, UDP_CSUM, NONCE,
+/// SRC_CHECK (u8 each), MAP_MAX (u32).
 pub fn info_data(c: &LinkConfig) -> Vec<Attr> {
     let mut a = Vec::new();
     if let Some(port) = c.port {
@@ -580,10 +581,14 @@ pub fn info_data(c: &LinkConfig) -> Vec<Attr> {
         (IFLA_LISP_EXTERNAL, c.external),
         (IFLA_LISP_UDP_CSUM, c.udp_csum),
         (IFLA_LISP_NONCE, c.nonce),
+        (IFLA_LISP_SRC_CHECK, c.src_check),
     ] {
         if let Some(v) = v {
             a.push(attr(ty, u8::from(v)));
         }
+    }
+    if let Some(max) = c.map_max {
+        a.push(attr(IFLA_LISP_MAP_MAX, max));
     }
     a
 }
@@ -1062,6 +1067,8 @@ pub fn parse_info_data(b: &[u8]) -> Result<LinkConfig, Error> {
             IFLA_LISP_EXTERNAL => c.external = Some(get_bool(&a, "IFLA_LISP_EXTERNAL")?),
             IFLA_LISP_UDP_CSUM => c.udp_csum = Some(get_bool(&a, "IFLA_LISP_UDP_CSUM")?),
             IFLA_LISP_NONCE => c.nonce = Some(get_bool(&a, "IFLA_LISP_NONCE")?),
+            IFLA_LISP_SRC_CHECK => c.src_check = Some(get_bool(&a, "IFLA_LISP_SRC_CHECK")?),
+            IFLA_LISP_MAP_MAX => c.map_max = Some(get_u32(&a, "IFLA_LISP_MAP_MAX")?),
             _ => {}
         }
     }

@@ -24,15 +24,18 @@ OBJECT := { link | map | stats | monitor | help }
 pub const HELP_LINK: &str = "\
 lispctl link add NAME [ mtu MTU ] [ port PORT ] [ local ADDR ] [ iid IID ] [ external ]
                       [ ttl { 1-255 | inherit } ] [ tos { TOS | inherit } ]
-                      [ [no]udpcsum ] [ [no]nonce ]
+                      [ [no]udpcsum ] [ [no]nonce ] [ [no]srccheck ] [ mapmax MAX ]
 lispctl link set [ dev ] NAME [ iid IID ] [ ttl { 1-255 | inherit } ] [ tos { TOS | inherit } ]
-                      [ [no]udpcsum ] [ [no]nonce ]
+                      [ [no]udpcsum ] [ [no]nonce ] [ [no]srccheck ] [ mapmax MAX ]
 lispctl link del NAME
 lispctl link show [ [ dev ] NAME ]
 MTU := 68-65479
 PORT := 1-65535
 IID := 0-16777215
 TOS := 0-255 but 1 (decimal or 0xHEX)
+MAX := 0-4294967295 (map-cache entries; 0: no limit)
+srccheck: accept a received packet only from an RLOC the map-cache lists for its inner
+          source EID (anti-spoofing; not in external mode)
 ";
 
 pub const HELP_MAP: &str = "\
@@ -367,6 +370,14 @@ fn parse_link(args: &[&str]) -> Result<Command, String> {
             "tos" if options => c.tos = Some(link_tos(w.value("tos")?)?),
             "udpcsum" | "noudpcsum" if options => switch(&mut c.udp_csum, word, "udpcsum")?,
             "nonce" | "nononce" if options => switch(&mut c.nonce, word, "nonce")?,
+            "srccheck" | "nosrccheck" if options => switch(&mut c.src_check, word, "srccheck")?,
+            "mapmax" if options => {
+                if c.map_max.is_some() {
+                    return Err("duplicate keyword \"mapmax\"".into());
+                }
+                let v = w.value("mapmax")?;
+                c.map_max = Some(parse_u32(v).ok_or_else(|| format!("invalid mapmax \"{v}\""))?);
+            }
             "dev" if cmd == LinkCmd::Show || set => {
                 if name.is_some() {
                     return Err("duplicate keyword \"dev\"".into());
@@ -386,7 +397,10 @@ fn parse_link(args: &[&str]) -> Result<Command, String> {
         LinkCmd::Set => {
             let name = name.ok_or("missing device name")?;
             if c.is_empty() {
-                return Err("nothing to set (iid, ttl, tos, [no]udpcsum or [no]nonce)".to_string());
+                return Err(
+                    "nothing to set (iid, ttl, tos, [no]udpcsum, [no]nonce, [no]srccheck or mapmax)"
+                        .to_string(),
+                );
             }
             Ok(Command::LinkSet { name, config: c })
         }
@@ -1407,6 +1421,30 @@ mod tests {
                     external: Some(true),
                     udp_csum: Some(false),
                     nonce: Some(true),
+                    ..LinkConfig::default()
+                },
+            }
+        );
+        assert_eq!(
+            cmd("link set lisp0 srccheck mapmax 0x10").unwrap(),
+            Command::LinkSet {
+                name: "lisp0".into(),
+                config: LinkConfig {
+                    src_check: Some(true),
+                    map_max: Some(16),
+                    ..LinkConfig::default()
+                },
+            }
+        );
+        assert_eq!(
+            cmd("link add l nosrccheck mapmax 4294967295").unwrap(),
+            Command::LinkAdd {
+                name: "l".into(),
+                mtu: None,
+                config: LinkConfig {
+                    src_check: Some(false),
+                    map_max: Some(u32::MAX),
+                    ..LinkConfig::default()
                 },
             }
         );
@@ -1557,7 +1595,7 @@ mod tests {
             ("link set l dev m ttl 1", "duplicate keyword \"dev\""),
             (
                 "link set l",
-                "nothing to set (iid, ttl, tos, [no]udpcsum or [no]nonce)",
+                "nothing to set (iid, ttl, tos, [no]udpcsum, [no]nonce, [no]srccheck or mapmax)",
             ),
             ("link set ttl 1", "missing device name"),
             ("link del l ttl 1", "unknown keyword \"ttl\""),
@@ -1575,7 +1613,10 @@ mod tests {
             link.contains("lispctl link set [ dev ] NAME [ iid IID ]"),
             "{link}"
         );
-        assert!(link.contains("[ [no]udpcsum ] [ [no]nonce ]"), "{link}");
+        assert!(
+            link.contains("[ [no]udpcsum ] [ [no]nonce ] [ [no]srccheck ] [ mapmax MAX ]"),
+            "{link}"
+        );
         assert!(help_text(None).contains(&link));
     }
 
@@ -2002,7 +2043,7 @@ mod tests {
     #[cfg(target_endian = "little")]
     fn link_add_info_data_bytes() {
         let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
-                    tos 0x10 noudpcsum nonce";
+                    tos 0x10 noudpcsum nonce nosrccheck mapmax 1000";
         let words: Vec<&str> = line.split_whitespace().collect();
         let Ok(Command::LinkAdd { name, mtu, config }) = parse_command(&words) else {
             panic!("{line}")
@@ -2010,7 +2051,7 @@ mod tests {
         let r = wire::link_new(&name, mtu, &config);
         #[rustfmt::skip]
         let data: &[u8] = &[
-            68, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 8 * 8 bytes
+            84, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 10 * 8 bytes
             6, 0, 1, 0, 0x10, 0xf6, 0, 0,   // IFLA_LISP_PORT 4342, network order
             8, 0, 2, 0, 10, 0, 0, 1,        // IFLA_LISP_LOCAL 10.0.0.1
             8, 0, 3, 0, 7, 0, 0, 0,         // IFLA_LISP_IID 7, host order
@@ -2019,10 +2060,12 @@ mod tests {
             5, 0, 6, 0, 1, 0, 0, 0,         // IFLA_LISP_EXTERNAL 1
             5, 0, 7, 0, 0, 0, 0, 0,         // IFLA_LISP_UDP_CSUM 0
             5, 0, 8, 0, 1, 0, 0, 0,         // IFLA_LISP_NONCE 1
+            5, 0, 9, 0, 0, 0, 0, 0,         // IFLA_LISP_SRC_CHECK 0
+            8, 0, 10, 0, 0xe8, 3, 0, 0,     // IFLA_LISP_MAP_MAX 1000, host order
         ];
         #[rustfmt::skip]
         let linkinfo: &[u8] = &[
-            84, 0, 18, 0,                   // IFLA_LINKINFO, 4 + 12 + 68 bytes
+            100, 0, 18, 0,                  // IFLA_LINKINFO, 4 + 12 + 84 bytes
             9, 0, 1, 0, b'l', b'i', b's', b'p', 0, 0, 0, 0, // IFLA_INFO_KIND "lisp"
         ];
         let want_attrs = [
@@ -2056,6 +2099,8 @@ mod tests {
                         a(IFLA_LISP_EXTERNAL, &[1]),
                         a(IFLA_LISP_UDP_CSUM, &[0]),
                         a(IFLA_LISP_NONCE, &[1]),
+                        a(IFLA_LISP_SRC_CHECK, &[0]),
+                        a(IFLA_LISP_MAP_MAX, &1000u32.to_ne_bytes()),
                     ]
                     .concat(),
                 ),

@@ -1435,7 +1435,7 @@ pub mod tests {
             out,
             "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"port\":4341,\
              \"local\":\"10.0.0.1\",\"ttl\":\"inherit\",\"tos\":\"inherit\",\"udp_csum\":true,\
-             \"nonce\":false,\"external\":false,\"map_count\":3,\"mtu\":1444,\
+             \"nonce\":false,\"external\":false,\"src_check\":false,\"map_count\":3,\"map_max\":0,\"mtu\":1444,\
              \"operstate\":\"UP\"}]\n"
         );
         // The rtnetlink dump filtered by kind, then nlctrl and the DEV_GET dump.
@@ -1448,7 +1448,7 @@ pub mod tests {
         assert_eq!(
             out,
             "lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum \
-             nonce off external off maps 3 mtu 1444 state UP\n"
+             nonce off external off srccheck off maps 3 mapmax 0 mtu 1444 state UP\n"
         );
         assert_eq!(sent[0][16..], wire::link_get("lisp0").bytes[16..]);
         assert_eq!(msg_flags(&sent[2]) & NlmF::DUMP.bits(), 0);

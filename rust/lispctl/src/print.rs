@@ -361,9 +361,10 @@ pub fn print_entries(p: &mut Printer, entries: &[EntryInfo], lookup: bool) {
 }
 
 /// `link show`: `lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum
-/// nonce off external off maps 3 mtu 1444 state UP` (`local` only when set; what the kernel did
-/// not report is left out). JSON: ifname, ifindex, iid, port, local, ttl and tos ("inherit" or a
-/// number), udp_csum, nonce, external, map_count, mtu, operstate; null when not reported.
+/// nonce off external off srccheck off maps 3 mapmax 0 mtu 1444 state UP` (`local` only when
+/// set; what the kernel did not report is left out). JSON: ifname, ifindex, iid, port, local, ttl
+/// and tos ("inherit" or a number), udp_csum, nonce, external, src_check, map_count, map_max (0:
+/// no limit), mtu, operstate; null when not reported.
 pub fn print_link(p: &mut Printer, l: &LinkInfo) {
     let c = &l.config;
     p.open_object(None);
@@ -390,6 +391,7 @@ pub fn print_link(p: &mut Printer, l: &LinkInfo) {
         ("udp_csum", "udpcsum", "noudpcsum", c.udp_csum),
         ("nonce", "nonce on", "nonce off", c.nonce),
         ("external", "external on", "external off", c.external),
+        ("src_check", "srccheck on", "srccheck off", c.src_check),
     ] {
         match v {
             Some(v) => p.boolean(key, on, off, v),
@@ -397,6 +399,7 @@ pub fn print_link(p: &mut Printer, l: &LinkInfo) {
         }
     }
     p.opt_uint("map_count", "maps", l.map_count.map(u64::from));
+    p.opt_uint("map_max", "mapmax", c.map_max.map(u64::from));
     p.opt_uint("mtu", "mtu", l.mtu.map(u64::from));
     let state = l.operstate.map(operstate_name);
     p.opt_string("operstate", "state", state.as_deref());
@@ -617,7 +620,7 @@ mod tests {
         assert_eq!(
             s,
             "lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum \
-             nonce off external off maps 3 mtu 1444 state UP\n"
+             nonce off external off srccheck off maps 3 mapmax 0 mtu 1444 state UP\n"
         );
         let s = render(JSON, |p| {
             p.open_array(None);
@@ -628,7 +631,7 @@ mod tests {
             s,
             "[{\"ifname\":\"lisp0\",\"ifindex\":5,\"iid\":0,\"port\":4341,\"local\":\"10.0.0.1\",\
              \"ttl\":\"inherit\",\"tos\":\"inherit\",\"udp_csum\":true,\"nonce\":false,\
-             \"external\":false,\"map_count\":3,\"mtu\":1444,\"operstate\":\"UP\"}]\n"
+             \"external\":false,\"src_check\":false,\"map_count\":3,\"map_max\":0,\"mtu\":1444,\"operstate\":\"UP\"}]\n"
         );
         // Fixed values; no local address.
         let fixed = LinkInfo {
@@ -641,6 +644,8 @@ mod tests {
                 external: Some(true),
                 iid: Some(7),
                 port: Some(4342),
+                src_check: Some(true),
+                map_max: Some(100),
             },
             operstate: Some(2),
             ..sample_link()
@@ -649,7 +654,7 @@ mod tests {
         assert_eq!(
             s,
             "lisp0 ifindex 5 iid 7 port 4342 ttl 64 tos 0x10 noudpcsum nonce on external on \
-             maps 3 mtu 1444 state DOWN\n"
+             srccheck on maps 3 mapmax 100 mtu 1444 state DOWN\n"
         );
         let s = render(JSON, |p| print_link(p, &fixed));
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
@@ -674,7 +679,8 @@ mod tests {
             s,
             "{\"ifname\":\"l\",\"ifindex\":9,\"iid\":null,\"port\":null,\"local\":null,\
              \"ttl\":null,\"tos\":null,\"udp_csum\":null,\"nonce\":null,\"external\":null,\
-             \"map_count\":null,\"mtu\":null,\"operstate\":null}\n"
+             \"src_check\":null,\"map_count\":null,\"map_max\":null,\"mtu\":null,\
+             \"operstate\":null}\n"
         );
     }
 
@@ -699,7 +705,8 @@ mod tests {
             "[\n    {\n        \"ifname\": \"lisp0\",\n        \"ifindex\": 5,\n        \
              \"iid\": null,\n        \"port\": null,\n        \"local\": null,\n        \
              \"ttl\": null,\n        \"tos\": null,\n        \"udp_csum\": null,\n        \
-             \"nonce\": null,\n        \"external\": null,\n        \"map_count\": 2,\n        \
+             \"nonce\": null,\n        \"external\": null,\n        \"src_check\": null,\n        \
+             \"map_count\": 2,\n        \"map_max\": null,\n        \
              \"mtu\": 1444,\n        \"operstate\": null\n    }\n]\n"
         );
     }

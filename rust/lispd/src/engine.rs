@@ -208,6 +208,8 @@ pub struct Engine {
     rng: u64,
     /// Counters, public for the status query.
     pub counters: Counters,
+    /// The last install failed for a full map-cache (so the next one is not logged again).
+    map_full: bool,
     latency: Latency,
     started: Instant,
 }
@@ -231,6 +233,7 @@ impl Engine {
             tokens_at: now,
             rng: seed | 1,
             counters: Counters::default(),
+            map_full: false,
             latency: Latency::default(),
             started: now,
             cfg,
@@ -917,6 +920,50 @@ impl Engine {
     }
 
     /// The kernel's answer to `Output::CheckUsed`: `None` if the entry is gone.
+    /// The kernel refused to install a learned entry (`map_full`: its map-cache is at the
+    /// device's `mapmax`, ENOSPC). The entry is forgotten, so the next miss asks again, and the
+    /// failure is counted (`dropped.map_full` or `dropped.install_failed` in `lispd status`).
+    /// A full map-cache is logged as a warning once per run of failures, not per mapping.
+    pub fn install_failed(
+        &mut self,
+        dev: &str,
+        key: Key,
+        map_full: bool,
+        why: &str,
+        out: &mut Vec<Output>,
+    ) {
+        if self.learned.get(&key).is_some_and(|l| l.dev == dev) {
+            self.learned.remove(&key);
+        }
+        let (counter, first) = if map_full {
+            let first = !self.map_full;
+            self.map_full = true;
+            ("map_full", first)
+        } else {
+            ("install_failed", true)
+        };
+        bump(&mut self.counters.dropped, counter);
+        if first {
+            let msg = if map_full {
+                format!(
+                    "{dev}: map-cache full, learned mappings are not installed until entries \
+                     go ({why}); raise the device's mapmax or lower [timers] max-learned"
+                )
+            } else {
+                format!(
+                    "{dev}: cannot install {}/{} iid {}: {why}",
+                    key.addr, key.plen, key.iid
+                )
+            };
+            self.log(out, Level::Warn, msg);
+        }
+    }
+
+    /// A learned entry went in: a full map-cache is reported again if it fills once more.
+    pub fn installed(&mut self) {
+        self.map_full = false;
+    }
+
     pub fn used(
         &mut self,
         now: Instant,
@@ -1444,6 +1491,39 @@ address = "10.0.0.1"
         assert_eq!(i[0].ttl, 60, "capped by max-ttl");
         assert_eq!(i[0].action, None);
         assert_eq!(e.status(t0)["learned"], 1);
+    }
+
+    #[test]
+    fn full_map_cache_forgets_and_counts() {
+        let (mut e, t0) = engine(CFG);
+        let rec = record("172.16.2.0", 24, &["10.0.0.2"], Action::NoAction, 1440);
+        let (_, out) = resolve_with(&mut e, t0, "172.16.2.10", vec![rec]);
+        let i = installs(&out);
+        assert_eq!(e.status(t0)["learned"], 1);
+        let mut out = Vec::new();
+        let why = "map-cache full (1 entries, IFLA_LISP_MAP_MAX)";
+        e.install_failed(&i[0].dev, i[0].key, true, why, &mut out);
+        e.install_failed(&i[0].dev, i[0].key, true, why, &mut out);
+        let st = e.status(t0);
+        assert_eq!(st["learned"], 0, "a refused entry is not learned");
+        assert_eq!(st["dropped"]["map_full"], 2);
+        let warned = |out: &[Output]| {
+            out.iter()
+                .filter(|o| matches!(o, Output::Log(Level::Warn, m) if m.contains(why)))
+                .count()
+        };
+        assert_eq!(warned(&out), 1, "logged once per run of failures: {out:?}");
+        // After an install went in, a full map-cache is reported again.
+        e.installed();
+        let mut out = Vec::new();
+        e.install_failed(&i[0].dev, i[0].key, true, why, &mut out);
+        assert_eq!(warned(&out), 1);
+        let mut out = Vec::new();
+        e.install_failed(&i[0].dev, i[0].key, false, "Invalid argument", &mut out);
+        assert_eq!(e.status(t0)["dropped"]["install_failed"], 1);
+        assert!(
+            matches!(&out[..], [Output::Log(Level::Warn, m)] if m.contains("Invalid argument"))
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::Instant;
 
-use lisp_client::{Action, Client, Event, Events, MapEntry, Origin, Prefix, Rloc};
+use lisp_client::{Action, Client, Error, Event, Events, MapEntry, Origin, Prefix, Rloc};
 
 use crate::log::Log;
 use lispd::config::{Config, Level, CONTROL_PORT};
@@ -270,17 +270,15 @@ impl Daemon {
                             self.log.write(Level::Debug, &format!("send to {to}: {e}"));
                         }
                     }
-                    Output::Install(i) => {
-                        if let Err(e) = self.client.map_replace(&i.dev, &entry_of(&i)) {
-                            self.log.write(
-                                Level::Warn,
-                                &format!(
-                                    "{}: cannot install {}/{} iid {}: {e}",
-                                    i.dev, i.key.addr, i.key.plen, i.key.iid
-                                ),
-                            );
+                    Output::Install(i) => match self.client.map_replace(&i.dev, &entry_of(&i)) {
+                        Ok(()) => self.engine.installed(),
+                        Err(e) => {
+                            let full = matches!(&e, Error::Kernel(k) if k.errno == libc::ENOSPC);
+                            let why = e.to_string();
+                            self.engine
+                                .install_failed(&i.dev, i.key, full, &why, &mut more);
                         }
-                    }
+                    },
                     Output::Remove { dev, key } => {
                         if let Err(e) = self.client.map_del(&dev, key.iid, &prefix_of(&key)) {
                             self.log.write(

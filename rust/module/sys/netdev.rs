@@ -181,6 +181,8 @@ pub(crate) enum DropReason {
     IpTunnelEcn = bindings::skb_drop_reason_SKB_DROP_REASON_IP_TUNNEL_ECN,
     /// Tunnel metadata unusable for transmit.
     TunnelTxInfo = bindings::skb_drop_reason_SKB_DROP_REASON_TUNNEL_TXINFO,
+    /// The source address failed a check (the source check of decapsulated packets).
+    IpRpFilter = bindings::skb_drop_reason_SKB_DROP_REASON_IP_RPFILTER,
 }
 
 /// An owned socket buffer, `struct sk_buff`.
@@ -402,6 +404,21 @@ impl SkBuff {
         Some(unsafe {
             *bindings::lisp_skb_network_header(self.0.as_ptr()).add(if v6 { 7 } else { 8 })
         })
+    }
+
+    /// The source address of the outer IP header (the network header on receive): 4 bytes
+    /// for IPv4, 16 for IPv6.
+    pub(crate) fn outer_saddr(&self, v6: bool) -> &[u8] {
+        let (off, len) = if v6 { (8, 16) } else { (12, 4) };
+        // SAFETY: On receive the IP layer has pulled and validated the outer header, which the
+        // network header points to: the source address lies within its linear 20 or 40 bytes,
+        // valid while we hold the buffer.
+        unsafe {
+            core::slice::from_raw_parts(
+                bindings::lisp_skb_network_header(self.0.as_ptr()).add(off),
+                len,
+            )
+        }
     }
 
     /// The flow hash of the packet (computed once, then cached in the buffer).

@@ -159,12 +159,56 @@ impl ExtAck<'_> {
         }
     }
 
-    /// Sets the message and points the user at the offending attribute (`NL_SET_ERR_MSG_ATTR`).
-    pub(crate) fn msg_attr(&mut self, msg: &'static CStr, attr: &Attr) {
-        self.msg(msg);
+    /// Sets a formatted message (`NL_SET_ERR_MSG_FMT`), cut to the extack's buffer.
+    pub(crate) fn msg_fmt(&mut self, args: core::fmt::Arguments<'_>) {
+        /// Writes into a byte buffer, keeping its last byte for the terminating NUL.
+        struct Buf<'b>(&'b mut [u8], usize);
+        impl core::fmt::Write for Buf<'_> {
+            fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                let room = self.0.len().saturating_sub(self.1 + 1);
+                let n = s.len().min(room);
+                self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+                self.1 += n;
+                Ok(())
+            }
+        }
+        // SAFETY: By the type invariant `ptr` is null or valid for writes, by us alone.
+        if let Some(ack) = unsafe { self.ptr.as_mut() } {
+            // SAFETY: `c_char` and `u8` have the same size and alignment; the buffer is the
+            // extack's own, valid for its length.
+            let buf = unsafe {
+                core::slice::from_raw_parts_mut(
+                    ack._msg_buf.as_mut_ptr().cast::<u8>(),
+                    ack._msg_buf.len(),
+                )
+            };
+            let mut w = Buf(buf, 0);
+            let _ = core::fmt::Write::write_fmt(&mut w, args);
+            let end = w.1;
+            if let Some(b) = buf.get_mut(end) {
+                *b = 0;
+            }
+            ack._msg = ack._msg_buf.as_ptr();
+        }
+    }
+
+    /// As [`ExtAck::msg_fmt`], pointing the user at the offending attribute.
+    pub(crate) fn msg_fmt_attr(&mut self, args: core::fmt::Arguments<'_>, attr: &Attr) {
+        self.msg_fmt(args);
+        self.point_at(attr);
+    }
+
+    /// Points the user at the offending attribute (`bad_attr`).
+    fn point_at(&mut self, attr: &Attr) {
         // SAFETY: As in `msg`; the attribute lives in the request the extack belongs to.
         if let Some(ack) = unsafe { self.ptr.as_mut() } {
             ack.bad_attr = core::ptr::from_ref(&attr.0);
         }
+    }
+
+    /// Sets the message and points the user at the offending attribute (`NL_SET_ERR_MSG_ATTR`).
+    pub(crate) fn msg_attr(&mut self, msg: &'static CStr, attr: &Attr) {
+        self.msg(msg);
+        self.point_at(attr);
     }
 }

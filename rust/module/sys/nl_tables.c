@@ -81,4 +81,6 @@ const struct nla_policy lisp_rtnl_policy[IFLA_LISP_MAX + 1] = {
 	[IFLA_LISP_EXTERNAL] = { .type = NLA_U8 },
 	[IFLA_LISP_UDP_CSUM] = { .type = NLA_U8 },
 	[IFLA_LISP_NONCE] = { .type = NLA_U8 },
+	[IFLA_LISP_SRC_CHECK] = { .type = NLA_U8 },
+	[IFLA_LISP_MAP_MAX] = { .type = NLA_U32 },
 };

@@ -185,10 +185,73 @@ pub fn select(rlocs: &[Rloc], hash: u32) -> Option<usize> {
     last
 }
 
+/// Whether `addr` (4 bytes for IPv4, 16 for IPv6) is one of `rlocs`: the source check of
+/// decapsulated packets. Every listed locator counts, whatever its state, priority or weight:
+/// a locator marked down or unusable for sending may still be the source a site sends from.
+/// An IPv4 address never equals an IPv6 one (not even an IPv4-mapped one).
+pub fn lists(rlocs: &[Rloc], addr: &[u8]) -> bool {
+    let v6 = addr.len() == 16;
+    rlocs
+        .iter()
+        .any(|r| r.v6 == v6 && r.addr.get(..addr.len()) == Some(addr) && (v6 || addr.len() == 4))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::vec::Vec;
+
+    #[test]
+    fn lists_matches_family_and_address_only() {
+        let v4 = |a: [u8; 4], up: bool, priority: u8| {
+            let mut addr = [0u8; 16];
+            addr[..4].copy_from_slice(&a);
+            // Bytes past an IPv4 address are ignored, whatever they hold.
+            addr[4] = 0xee;
+            Rloc {
+                addr,
+                v6: false,
+                priority,
+                weight: 0,
+                up,
+            }
+        };
+        let mut six = [0u8; 16];
+        six[0] = 0x20;
+        six[1] = 0x01;
+        six[15] = 1;
+        let v6 = Rloc {
+            addr: six,
+            v6: true,
+            priority: 1,
+            weight: 100,
+            up: true,
+        };
+        let set = [
+            v4([192, 0, 2, 1], true, 1),
+            v4([192, 0, 2, 2], false, 255),
+            v6,
+        ];
+        assert!(lists(&set, &[192, 0, 2, 1]));
+        // Down and priority 255 locators are still the site's.
+        assert!(lists(&set, &[192, 0, 2, 2]));
+        assert!(!lists(&set, &[192, 0, 2, 3]));
+        assert!(lists(&set, &six));
+        let mut other = six;
+        other[15] = 2;
+        assert!(!lists(&set, &other));
+        // The IPv4 bytes of an IPv6 locator, or an IPv4-mapped address, are not IPv4 locators.
+        assert!(!lists(&[v6], &[0x20, 0x01, 0, 0]));
+        let mut mapped = [0u8; 16];
+        mapped[10] = 0xff;
+        mapped[11] = 0xff;
+        mapped[12..].copy_from_slice(&[192, 0, 2, 1]);
+        assert!(!lists(&set, &mapped));
+        // A negative entry (no locator) and malformed lengths never match.
+        assert!(!lists(&[], &[192, 0, 2, 1]));
+        assert!(!lists(&set, &[192, 0, 2]));
+        assert!(!lists(&set, &[]));
+    }
 
     /// Counts how often each index is chosen over `2^16` evenly spaced hashes.
     fn spread(rlocs: &[Rloc]) -> Vec<u32> {

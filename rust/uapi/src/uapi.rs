@@ -160,8 +160,12 @@ pub const LISP_STAT_A_PAD: u16 = 12;
 /// Packets of a negative entry with action forward, sent natively (unencapsulated).
 pub const LISP_STAT_A_TX_FORWARDED: u16 = 13;
 
+/// Dropped on receive by the source check (IFLA_LISP_SRC_CHECK): the outer source address is
+/// not an RLOC the map-cache lists for the inner source EID.
+pub const LISP_STAT_A_RX_SPOOFED: u16 = 14;
+
 /// Highest counter attribute.
-pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_TX_FORWARDED;
+pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_RX_SPOOFED;
 
 /// Negative-entry actions (LISP_MAP_A_ACTION).
 pub const LISP_ACTION_DROP: u8 = 0;
@@ -195,7 +199,7 @@ pub const LISP_WEIGHT_MAX: u8 = 100;
 //
 // `ip link add NAME type lisp` without data gives: port 4341, no local address (the route
 // decides the source), instance ID 0, TTL and TOS inherited from the inner packet, UDP checksums
-// on, no nonce, map-cache mode. Port, local address and external mode are fixed at creation;
+// on, no nonce, map-cache mode, no source check, no map-cache limit. Port, local address and external mode are fixed at creation;
 // the others may change (`changelink`).
 
 /// u16, network byte order (as IFLA_VXLAN_PORT): the UDP port to send to and listen on.
@@ -214,7 +218,14 @@ pub const IFLA_LISP_EXTERNAL: u16 = 6;
 pub const IFLA_LISP_UDP_CSUM: u16 = 7;
 /// u8, 0 or 1: set the N bit with a random nonce in every packet (default 0).
 pub const IFLA_LISP_NONCE: u16 = 8;
+/// u8, 0 or 1: anti-spoofing on receive (default 0): accept a packet only if the map-cache
+/// entry of its inner source EID (longest match, in the device's instance ID) lists its outer
+/// source address among its RLOCs. Refused on external-mode devices.
+pub const IFLA_LISP_SRC_CHECK: u16 = 9;
+/// u32: most map-cache entries the device holds; 0 (default): no limit. Adding a new entry
+/// past it fails with ENOSPC; lowering it below the current count only blocks new entries.
+pub const IFLA_LISP_MAP_MAX: u16 = 10;
 /// Highest IFLA_LISP_* attribute.
-pub const IFLA_LISP_MAX: u16 = IFLA_LISP_NONCE;
+pub const IFLA_LISP_MAX: u16 = IFLA_LISP_MAP_MAX;
 /// IFLA_LISP_TOS value meaning "inherit".
 pub const LISP_TOS_INHERIT: u8 = 1;
