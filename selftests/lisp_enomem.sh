@@ -24,7 +24,8 @@
 #   vm1 ---tap0-[ hv1: lisp0 ]-u1 ==== u2-[ hv2: lisp0 ]-tap0--- vm2
 #   172.16.1.10     10.0.0.1                10.0.0.2     172.16.2.10
 #
-# Environment: LISP_ENOMEM_ROOM (MiB of map-cache the cgroup leaves room for, default 8),
+# Environment: LISP_ENOMEM_MEMCG=1 (run the memcg test, off by default, see below),
+# LISP_ENOMEM_NTH_MAX (last allocation fail-nth tries, default 400), LISP_ENOMEM_ROOM (MiB of map-cache the cgroup leaves room for, default 8),
 # LISP_ENOMEM_ENTRIES (entries the memcg test tries to add, default 1000000).
 
 source "$(dirname "$0")/lib.sh"
@@ -244,7 +245,14 @@ if grep -qw cgroup2 /proc/filesystems; then
 	CGROOT=$D/cgroup
 	mkdir "$CGROOT" && mount -t cgroup2 none "$CGROOT"
 fi
-if ! grep -qw memory "$CGROOT/cgroup.controllers" 2>/dev/null; then
+if [ "${LISP_ENOMEM_MEMCG:-0}" != 1 ]; then
+	# Seen in the test VM: once the entries fill the room, the cgroup's reclaim evicts the
+	# file pages lispctl runs from; its next page fault cannot be charged, finds no OOM victim
+	# and is retried forever (a memcg OOM report per retry): lispctl hangs instead of getting
+	# its ENOMEM. Until lispctl's memory is pinned (mlockall) or the room is sized for it,
+	# this runs only on request.
+	ktap_test_skip "memcg: LISP_ENOMEM_MEMCG=1 runs it (lispctl can livelock on its own page faults at the limit)"
+elif ! grep -qw memory "$CGROOT/cgroup.controllers" 2>/dev/null; then
 	ktap_test_skip "memcg: no cgroup v2 memory controller"
 elif ! grep -qw memory "$CGROOT/cgroup.subtree_control" &&
 	! echo +memory >"$CGROOT/cgroup.subtree_control"; then
