@@ -14,9 +14,16 @@ use crate::proto::rloc::{self, Rloc};
 use crate::proto::trie::Trie;
 use crate::sys::rcu::{RcuAlloc, RcuBox, ReadGuard};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, Flags};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
+
+/// The allocation flags of everything an entry is made of (the entry, its locators, trie
+/// nodes): charged to the memory cgroup of the task adding it, as the kernel does for objects
+/// userspace makes it allocate, so that a cgroup's `memory.max` bounds the map-cache it fills
+/// and an add over the limit fails with `ENOMEM`.
+pub(crate) const GFP: Flags = GFP_KERNEL_ACCOUNT;
 
 /// Key length of IPv4 entries: instance ID (3) + address (4). With it a trie node is 32 bytes.
 pub(crate) const V4_KEY: usize = 7;
@@ -91,12 +98,12 @@ impl Rlocs {
         match self {
             Rlocs::Inline(None) => *self = Rlocs::Inline(Some(r)),
             Rlocs::Inline(Some(first)) => {
-                let mut v = KVec::with_capacity(2, GFP_KERNEL)?;
-                v.push(*first, GFP_KERNEL)?;
-                v.push(r, GFP_KERNEL)?;
+                let mut v = KVec::with_capacity(2, GFP)?;
+                v.push(*first, GFP)?;
+                v.push(r, GFP)?;
                 *self = Rlocs::Heap(v);
             }
-            Rlocs::Heap(v) => v.push(r, GFP_KERNEL)?,
+            Rlocs::Heap(v) => v.push(r, GFP)?,
         }
         Ok(())
     }

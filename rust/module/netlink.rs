@@ -5,7 +5,7 @@
 //! `Documentation/netlink/specs/lisp.yaml`.
 
 use crate::device::{Lisp, Stat};
-use crate::map_cache::{host_bits_set, AddMode, Entry, Prefix, Rlocs};
+use crate::map_cache::{self, host_bits_set, AddMode, Entry, Prefix, Rlocs};
 use crate::proto::rloc::{self, Rloc};
 use crate::sys::errno;
 use crate::sys::genl::{self, export_doit, export_dumpit, Dump, Msg, Net, Request, Writer};
@@ -347,6 +347,14 @@ pub(crate) fn notify_miss(dev: &NetDevice, iid: u32, addr: &[u8]) -> bool {
     msg.multicast(net, true).is_ok()
 }
 
+/// Points the user at the entry an `ENOMEM` stopped at: the entries before it in the request
+/// are in the map-cache, this one and those after it are not.
+fn no_memory(extack: &mut ExtAck<'_>, e: Error, map: &Attr) {
+    if e == ENOMEM {
+        extack.msg_attr(c"cannot allocate memory for this map-cache entry", map);
+    }
+}
+
 fn map_add(req: &Request<'_>) -> Result {
     let mut extack = req.extack();
     let dev = find_device(&req.attrs(), req.net()?, &mut extack)?;
@@ -363,7 +371,9 @@ fn map_add(req: &Request<'_>) -> Result {
     for map in req.attr_stream().filter(|a| a.ty() == LISP_A_MAP) {
         any = true;
         let prefix = parse_prefix(map, lisp.default_iid(), &mut extack)?;
-        let entry = RcuBox::new(parse_entry(map, &mut extack)?, GFP_KERNEL)?;
+        let entry = parse_entry(map, &mut extack)
+            .and_then(|e| Ok(RcuBox::new(e, map_cache::GFP)?))
+            .inspect_err(|&e| no_memory(&mut extack, e, map))?;
         // Built before the entry goes into the map, where it may only be read under RCU.
         let event = map_event(&dev, LISP_CMD_MAP_ADD, &prefix, Some(&entry));
         let max = lisp.map_max();
@@ -376,6 +386,7 @@ fn map_add(req: &Request<'_>) -> Result {
                     map,
                 );
             }
+            no_memory(&mut extack, e, map);
             return Err(e);
         }
         send_event(&dev, event);

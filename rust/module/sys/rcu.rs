@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 use core::mem::offset_of;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, AllocError, Flags, KBox};
+use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, AllocError, Flags, KBox};
 use kernel::sync::Arc;
 use kernel::types::Opaque;
 
@@ -206,9 +206,9 @@ unsafe extern "C" fn free_cell<T>(head: *mut bindings::callback_head) {
     drop(unsafe { KBox::from_raw(head.cast::<Cell<T>>()) });
 }
 
-/// The map-cache tries' node allocator: `kmalloc`, and the headless `kvfree_rcu` for nodes
-/// readers may still hold. Nodes carry no `rcu_head` (they have no drop glue), which keeps an
-/// IPv4 node at 32 bytes.
+/// The map-cache tries' node allocator: `kmalloc` (charged to the adding task's memory cgroup,
+/// like the entries), and the headless `kvfree_rcu` for nodes readers may still hold. Nodes
+/// carry no `rcu_head` (they have no drop glue), which keeps an IPv4 node at 32 bytes.
 pub(crate) struct RcuAlloc;
 
 // SAFETY: `alloc` moves nodes into `KBox` memory; `free_deferred` frees it after a grace period
@@ -220,7 +220,7 @@ unsafe impl NodeAlloc for RcuAlloc {
     fn new_link(&self) {}
 
     fn alloc<V, const N: usize>(&self, node: Node<V, (), N>) -> Option<NonNull<Node<V, (), N>>> {
-        let b = KBox::new(node, GFP_KERNEL).ok()?;
+        let b = KBox::new(node, GFP_KERNEL_ACCOUNT).ok()?;
         NonNull::new(KBox::into_raw(b))
     }
 
