@@ -53,6 +53,8 @@ pub(crate) enum Stat {
     RxBadIid = LISP_STAT_A_RX_BAD_IID,
     /// Inner packet neither IPv4 nor IPv6.
     RxBadVersion = LISP_STAT_A_RX_BAD_VERSION,
+    /// Inner IP header inconsistent with the packet's length.
+    RxBadInner = LISP_STAT_A_RX_BAD_INNER,
     /// Cache-miss notifications sent.
     MissNotify = LISP_STAT_A_MISS_NOTIFY,
     /// Cache-miss notifications suppressed by the rate limit.
@@ -69,6 +71,7 @@ impl Stat {
             Stat::TxBadProtocol | Stat::RxBadVersion => DropReason::UnhandledProto,
             Stat::TxErrors => DropReason::IpOutNoRoutes,
             Stat::RxBadHeader => DropReason::InvalidProto,
+            Stat::RxBadInner => DropReason::HdrTrunc,
             Stat::RxBadIid => DropReason::OtherHost,
             _ => DropReason::NotSpecified,
         }
@@ -77,7 +80,7 @@ impl Stat {
 
 impl Stat {
     /// Every counter, in attribute order.
-    pub(crate) const ALL: [Stat; 12] = [
+    pub(crate) const ALL: [Stat; 13] = [
         Stat::TxPackets,
         Stat::TxNoMapping,
         Stat::TxNegative,
@@ -90,6 +93,7 @@ impl Stat {
         Stat::MissNotify,
         Stat::MissRatelimited,
         Stat::TxForwarded,
+        Stat::RxBadInner,
     ];
 }
 

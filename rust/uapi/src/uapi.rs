@@ -160,8 +160,14 @@ pub const LISP_STAT_A_PAD: u16 = 12;
 /// Packets of a negative entry with action forward, sent natively (unencapsulated).
 pub const LISP_STAT_A_TX_FORWARDED: u16 = 13;
 
+// 14 is LISP_STAT_A_RX_SPOOFED (source locator checks).
+
+/// Dropped on receive: the inner IP header does not fit the packet (IPv4 header length below
+/// 20 or beyond the total length, total length or IPv6 payload length beyond what arrived).
+pub const LISP_STAT_A_RX_BAD_INNER: u16 = 15;
+
 /// Highest counter attribute.
-pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_TX_FORWARDED;
+pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_RX_BAD_INNER;
 
 /// Negative-entry actions (LISP_MAP_A_ACTION).
 pub const LISP_ACTION_DROP: u8 = 0;
