@@ -59,7 +59,7 @@ test_ran() {
 test_errors() {
 	report '.failures[]' | grep -v '^state changed' | sed 's/^/# /' | head -n 20
 	[ "$(report '[.failures[] | select(startswith("state changed") | not)] | length')" = 0 ] &&
-		[ "$(report '.errno.["0 accepted"] // 0')" = 0 ]
+		[ "$(report '.errno["0 accepted"] // 0')" = 0 ]
 }
 
 # The state hash unchanged at every check.
