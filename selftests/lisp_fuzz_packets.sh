@@ -18,7 +18,7 @@
 #   lisp0, EIDs 172.16.1.1 fd01::1     lisp0, EIDs 172.16.2.1 fd02::1 (on lo)
 #
 # Knobs: LISP_FUZZ_PACKETS (datagrams per underlay family, default 50000: 1e5 in all),
-# LISP_FUZZ_SEED (default 1), LISP_FUZZ_BUDGET (seconds of sending per family, default 150: on
+# LISP_FUZZ_SEED (default 1), LISP_FUZZ_BUDGET (seconds of sending per family, default 100: on
 # a machine too slow for the count, the run stops there, accounts for what it sent, and reports
 # the count test as skipped; 0: no limit).
 
@@ -27,7 +27,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 N=${LISP_FUZZ_PACKETS:-50000}
 SEED=${LISP_FUZZ_SEED:-1}
-BUDGET=${LISP_FUZZ_BUDGET:-150}
+BUDGET=${LISP_FUZZ_BUDGET:-100}
 FUZZ=$(cd "$(dirname "$0")" && pwd)/lisp_fuzz.py
 
 ktap_print_header
