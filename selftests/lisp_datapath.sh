@@ -99,8 +99,9 @@ send_raw() {
 	hv 1 python3 -c "import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
 s.sendto(bytes.fromhex(sys.argv[1]), ('10.0.0.2', 4341))" "$1"
 }
-# A minimal inner IPv4 header to vm2 (checksum not checked before delivery decisions).
-INNER=4500001c00004000400100000a0000010a100202
+# A minimal inner IPv4 header to vm2, total length 20 (the device checks that the lengths fit,
+# not the checksum).
+INNER=4500001400004000400100000a0000010a100202
 
 test_bad_packets_counted() {
 	local iid bad trunc

@@ -4,7 +4,7 @@
 //! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
 
 use crate::device::{Lisp, Stat};
-use crate::proto::header::{LispHeader, LISP_HEADER_LEN};
+use crate::proto::header::{inner_fits, LispHeader, LISP_HEADER_LEN};
 use crate::proto::rloc;
 use crate::share::Receivers;
 use crate::sys::netdev::{DropReason, SkBuff};
@@ -78,11 +78,17 @@ pub(crate) fn rcv(rx: &Receivers, mut skb: SkBuff) {
     let Some((lisp, dev)) = rx.find(iid) else {
         return refuse(skb, Stat::RxBadIid);
     };
-    let proto = match data[HLEN] >> 4 {
-        4 => ETH_P_IP,
-        6 => ETH_P_IPV6,
+    let (proto, ip_hlen) = match data[HLEN] >> 4 {
+        4 => (ETH_P_IP, 20),
+        6 => (ETH_P_IPV6, 40),
         _ => return lisp.drop_rx(dev, skb, Stat::RxBadVersion),
     };
+    // An inner header whose lengths do not fit the packet would be dropped by the IP layer
+    // after the device counted it as delivered: drop it here, counted as what it is.
+    let len = skb.len() - HLEN;
+    if !skb.may_pull(HLEN + ip_hlen) || !inner_fits(&skb.linear()[HLEN..], len) {
+        return lisp.drop_rx(dev, skb, Stat::RxBadInner);
+    }
     let outer_v6 = skb.protocol() == ETH_P_IPV6;
     if lisp.src_check() && !from_rloc(lisp, &mut skb, iid, proto, outer_v6) {
         return lisp.drop_rx(dev, skb, Stat::RxSpoofed);

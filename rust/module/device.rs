@@ -23,6 +23,9 @@ use kernel::sync::Arc;
 
 /// `IFLA_ADDRESS` (linux/if_link.h).
 const IFLA_ADDRESS: u32 = 1;
+/// `IFLA_LINKINFO` and, inside it, `IFLA_INFO_DATA` (linux/if_link.h).
+const IFLA_LINKINFO: u32 = 18;
+const IFLA_INFO_DATA: u16 = 2;
 
 /// Why a device cannot serve the instance ID it asks for.
 const IID_IN_USE: &CStr =
@@ -53,6 +56,8 @@ pub(crate) enum Stat {
     RxBadIid = LISP_STAT_A_RX_BAD_IID,
     /// Inner packet neither IPv4 nor IPv6.
     RxBadVersion = LISP_STAT_A_RX_BAD_VERSION,
+    /// Inner IP header inconsistent with the packet's length.
+    RxBadInner = LISP_STAT_A_RX_BAD_INNER,
     /// Cache-miss notifications sent.
     MissNotify = LISP_STAT_A_MISS_NOTIFY,
     /// Cache-miss notifications suppressed by the rate limit.
@@ -71,6 +76,7 @@ impl Stat {
             Stat::TxBadProtocol | Stat::RxBadVersion => DropReason::UnhandledProto,
             Stat::TxErrors => DropReason::IpOutNoRoutes,
             Stat::RxBadHeader => DropReason::InvalidProto,
+            Stat::RxBadInner => DropReason::HdrTrunc,
             Stat::RxBadIid => DropReason::OtherHost,
             Stat::RxSpoofed => DropReason::IpRpFilter,
             _ => DropReason::NotSpecified,
@@ -94,6 +100,7 @@ impl Stat {
         Stat::MissRatelimited,
         Stat::TxForwarded,
         Stat::RxSpoofed,
+        Stat::RxBadInner,
     ];
 }
 
@@ -375,6 +382,21 @@ impl LinkDriver for Lisp {
             extack.msg_attr(msg, a);
             Err(EINVAL)
         };
+        // rtnetlink parses IFLA_INFO_DATA liberally: an attribute this module does not know (a
+        // newer tool's) would be ignored without a word, and the device would lack what was
+        // asked for. Refuse it, as generic netlink's strict parsing does.
+        let info = tb
+            .get(IFLA_LINKINFO)
+            .and_then(|li| li.nested().find(|a| a.ty() == IFLA_INFO_DATA));
+        if let Some(a) =
+            info.and_then(|d| d.nested().find(|a| a.ty() == 0 || a.ty() > IFLA_LISP_MAX))
+        {
+            return bad(
+                extack,
+                c"unknown IFLA_LISP_* attribute (not in this module)",
+                a,
+            );
+        }
         if let Some(a) = data.get(IFLA_LISP_PORT) {
             if port_of(data) == Some(0) {
                 return bad(extack, c"IFLA_LISP_PORT must not be 0", a);

@@ -509,6 +509,10 @@ fn map_dump(dump: &mut Dump<'_>) -> Result {
     let dev = find_device(&attrs, dump.net()?, &mut extack)?;
     let lisp = lisp(&dev)?;
     let iid = attrs.get(LISP_A_IID).and_then(Attr::get_u32);
+    if iid.is_some_and(|i| i > LISP_IID_MAX) {
+        extack.msg(c"LISP_A_IID exceeds 16777215 (24 bits)");
+        return Err(EINVAL);
+    }
     let ctx = *dump.ctx();
     let cursor = (ctx[0] != 0).then(|| {
         let mut addr = [0u8; 16];

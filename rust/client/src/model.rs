@@ -452,6 +452,7 @@ pub fn stat_name(ty: u16) -> String {
         LISP_STAT_A_MISS_RATELIMITED => "miss_ratelimited",
         LISP_STAT_A_TX_FORWARDED => "tx_forwarded",
         LISP_STAT_A_RX_SPOOFED => "rx_spoofed",
+        LISP_STAT_A_RX_BAD_INNER => "rx_bad_inner",
         other => return format!("stat_{other}"),
     };
     name.to_string()

@@ -391,6 +391,12 @@ impl SkBuff {
         Some(unsafe { core::slice::from_raw_parts_mut((*self.0.as_ptr()).data, len) })
     }
 
+    /// The bytes from `skb->data` to the end of the packet (`skb->len`), linear or not.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: We own the buffer (type invariant).
+        unsafe { bindings::lisp_skb_len(self.0.as_ptr()) as usize }
+    }
+
     /// `skb->protocol`, in host byte order.
     pub(crate) fn protocol(&self) -> u16 {
         // SAFETY: We own the buffer (type invariant).

@@ -149,6 +149,31 @@ impl LispHeader {
     }
 }
 
+/// Whether the inner IP packet that follows the LISP header, of which `ip` holds the first
+/// bytes (at least its fixed header, 20 or 40 bytes, to pass), is consistent with the `len`
+/// bytes that arrived: an IPv4 header length of at least 20 bytes and no more than the total
+/// length, a total length (IPv4) or fixed header plus payload length (IPv6) no more than `len`.
+/// Shorter is fine: the IP layer trims the padding. The version must be 4 or 6.
+pub fn inner_fits(ip: &[u8], len: usize) -> bool {
+    match ip.first().map(|b| b >> 4) {
+        Some(4) => {
+            let Some(h) = ip.get(..20) else {
+                return false;
+            };
+            let ihl = usize::from(h[0] & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+            ihl >= 20 && ihl <= total && total <= len
+        }
+        Some(6) => {
+            let Some(h) = ip.get(..40) else {
+                return false;
+            };
+            40 + usize::from(u16::from_be_bytes([h[4], h[5]])) <= len
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +294,33 @@ mod tests {
         let h = LispHeader::decode(&bytes).unwrap();
         assert_eq!(h.encode(), bytes[..8]);
         assert!(!HeaderError::Truncated.message().to_bytes().is_empty());
+    }
+
+    #[test]
+    fn inner_lengths() {
+        let mut v4 = [0u8; 28];
+        v4[0] = 0x45;
+        v4[3] = 28;
+        assert!(inner_fits(&v4, 28));
+        assert!(inner_fits(&v4, 40)); // padding after the packet
+        assert!(!inner_fits(&v4, 27)); // total length beyond the packet
+        assert!(!inner_fits(&v4[..19], 28)); // header cut
+        v4[0] = 0x44; // IHL 16 bytes
+        assert!(!inner_fits(&v4, 28));
+        v4[0] = 0x48; // IHL 32 bytes beyond the total length of 28
+        assert!(!inner_fits(&v4, 28));
+        v4[0] = 0x45;
+        v4[3] = 19; // total length shorter than the header
+        assert!(!inner_fits(&v4, 28));
+        let mut v6 = [0u8; 48];
+        v6[0] = 0x60;
+        v6[5] = 8;
+        assert!(inner_fits(&v6, 48));
+        assert!(!inner_fits(&v6, 47));
+        assert!(!inner_fits(&v6[..39], 48));
+        v6[4] = 0xff;
+        assert!(!inner_fits(&v6, 48));
+        v6[0] = 0x50;
+        assert!(!inner_fits(&v6, 48));
     }
 }

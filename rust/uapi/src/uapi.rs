@@ -164,8 +164,12 @@ pub const LISP_STAT_A_TX_FORWARDED: u16 = 13;
 /// not an RLOC the map-cache lists for the inner source EID.
 pub const LISP_STAT_A_RX_SPOOFED: u16 = 14;
 
+/// Dropped on receive: the inner IP header does not fit the packet (IPv4 header length below
+/// 20 or beyond the total length, total length or IPv6 payload length beyond what arrived).
+pub const LISP_STAT_A_RX_BAD_INNER: u16 = 15;
+
 /// Highest counter attribute.
-pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_RX_SPOOFED;
+pub const LISP_STAT_A_MAX: u16 = LISP_STAT_A_RX_BAD_INNER;
 
 /// Negative-entry actions (LISP_MAP_A_ACTION).
 pub const LISP_ACTION_DROP: u8 = 0;
