@@ -86,7 +86,7 @@ impl Stat {
 
 impl Stat {
     /// Every counter, in attribute order.
-    pub(crate) const ALL: [Stat; 13] = [
+    pub(crate) const ALL: [Stat; 14] = [
         Stat::TxPackets,
         Stat::TxNoMapping,
         Stat::TxNegative,
