@@ -25,8 +25,9 @@ CARGO ?= cargo
 
 all: module
 
+# LLVM=1 for a clang-built tree, and a clean first if the objects are another tree's.
 module modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	KDIR=$(KDIR) scripts/build-module.sh
 	@echo "built: $$(ls lisp.ko lisp_vport.ko 2>/dev/null | tr '\n' ' ')"
 
 tool:
@@ -56,7 +57,7 @@ bench-lispd:
 clean:
 	find . -path ./rust/target -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \) -print0 | xargs -0 rm -f
-	rm -f modules.order Module.symvers rust/module/sys/bindings_generated.rs \
+	rm -f modules.order Module.symvers .kdir rust/module/sys/bindings_generated.rs \
 		rust/vport/bindings_generated.rs
 	rm -rf .results
 	-$(CARGO) clean --manifest-path rust/Cargo.toml
