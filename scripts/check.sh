@@ -14,7 +14,7 @@
 # --kernel kasan. The debug kernels are several times slower under TCG: each script's timeout
 # (selftests/settings) is multiplied by LISP_TIMEOUT_FACTOR (default 1, debug 4, kasan 6), and
 # their VM gets LISP_DEBUG_VM_MEMORY (default 4G) for the checkers' metadata and a 4 MB log
-# buffer.
+# buffer. LISP_TESTS="lisp_link.sh lisp_map.sh" runs only those selftests (in that order).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,7 +121,8 @@ kernel_checks() {
 		"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
 		"LISP_VPORT_KO=$top/lisp_vport.ko LISP_TIMEOUT_FACTOR=$factor" \
 		"LISPCTL=$top/rust/target/release/lispctl LISPD=$top/rust/target/release/lispd" \
-		make -s -C selftests run_tests 2>&1 | tee "$res/vm.log" | no_console
+		make -s -C selftests run_tests ${LISP_TESTS:+TEST_PROGS=\"$LISP_TESTS\"} 2>&1 |
+		tee "$res/vm.log" | no_console
 	echo "# ${tag}selftests: VM run took $(( $(date +%s) - vmstart )) s"
 	if read -r vp vf vs <"$res/summary" 2>/dev/null; then
 		pass=$((pass + vp)) fail=$((fail + vf)) skip=$((skip + vs))

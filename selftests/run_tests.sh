@@ -178,7 +178,7 @@ else
 fi
 lockdep=0
 lockdep_on && lockdep=1
-echo "# kernel $(uname -r), lockdep $([ $lockdep = 1 ] && echo on || echo off), timeout ${timeout} s per test"
+echo "# kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s, lockdep $([ $lockdep = 1 ] && echo on || echo off), timeout ${timeout} s per test"
 
 log_clean() {	# log_clean DESC: the kernel log since the last check is free of reports
 	local klog
@@ -223,6 +223,7 @@ for t in "$@"; do
 	rm -f "$log"
 done
 echo "# times (s): ${times[*]}"
+end=$SECONDS
 
 # Unloading releases every device, socket and netns reference the module holds: a leaked
 # reference shows up here (ref_tracker, "waiting for ... to become free") or hangs rmmod.
@@ -260,5 +261,6 @@ else
 	result skip "kmemleak: not available in this kernel"
 fi
 
+echo "# unload and kmemleak: $((SECONDS - end)) s"
 echo "$pass $fail $skip" >"$LISP_RESULTS/summary"
 echo "# selftests: $pass passed, $fail failed, $skip skipped"
