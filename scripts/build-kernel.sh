@@ -7,7 +7,7 @@
 # KASAN need clang in 6.12). The built tree is cached outside the clone, keyed by source
 # version, config and toolchain, and its path is printed on stdout.
 #
-#   scripts/build-kernel.sh [normal|debug|kasan]
+#   scripts/build-kernel.sh [normal|debug|kasan]    (default: $LISP_KERNEL, else normal)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ src_ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null) || die "$src_pkg
 tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
 [ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.* found"
 
-variant=${1:-normal}
+variant=${1:-${LISP_KERNEL:-normal}}
 fragments=("$top/scripts/kernel-base.config" "$top/selftests/config")
 llvm=()
 case $variant in
