@@ -1,6 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
+# Not yet in TEST_PROGS: in its first full-suite run, fail-nth injected failures into the
+# exec of lispctl itself (9p reads), which tripped a refcount underflow in netfs and left
+# every later exec in the VM failing. It runs alone with
+#   LISP_TESTS=lisp_enomem.sh scripts/check.sh --no-host
+# until the injection is armed only after exec.
+#
 # Memory pressure on map-cache adds. Every failed allocation must reach lispctl as an error
 # saying memory could not be allocated (non-zero exit), a batch must say how many of its
 # entries went in before the failure, the map-cache must then hold exactly those (no half-made
