@@ -64,6 +64,13 @@ check() {
 : "${KSRC:=$KSFT_DIR/../../..}"
 LISP_SPEC=${LISP_SPEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/Documentation/netlink/specs/lisp.yaml}
 
+# add_lisp0 I: lisp0 on hypervisor I, up, with routes to the other VM's IPv4 and IPv6 prefixes.
+add_lisp0() {
+	local i=$1 j=$((3 - $1))
+	hv "$i" ip link add lisp0 type lisp && hv "$i" ip link set lisp0 up &&
+		hv "$i" ip route add 172.16.$j.0/24 dev lisp0 && hv "$i" ip route add fd$j::/64 dev lisp0
+}
+
 # Commands in hypervisor I or VM I (namespaces $HV1, $HV2, $VM1, $VM2 from setup_ns).
 hv() { local i=$1; shift; ip netns exec "$(eval echo "\$HV$i")" "$@"; }
 vm() { local i=$1; shift; ip netns exec "$(eval echo "\$VM$i")" "$@"; }

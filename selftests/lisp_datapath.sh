@@ -26,11 +26,7 @@ stat() { lc "$1" -j stats dev lisp0 | jq -r ".[0].stats.$2"; }
 stat_is() { [ "$(stat "$1" "$2")" = "$3" ]; }
 
 setup_hypervisors || ktap_exit_fail_msg "cannot build the topology"
-for i in 1 2; do
-	j=$((3 - i))
-	hv $i ip link add lisp0 type lisp; hv $i ip link set lisp0 up
-	hv $i ip route add 172.16.$j.0/24 dev lisp0; hv $i ip route add fd$j::/64 dev lisp0
-done
+add_lisp0 1 && add_lisp0 2 || ktap_exit_fail_msg "cannot create lisp0"
 
 # map I RLOC-FAMILY: point hypervisor I's EIDs for the other VM at the other hypervisor.
 map() {

@@ -46,11 +46,7 @@ ip link add a2 netns "$HV2" type veth peer name a3 netns "$ATK" || ktap_exit_fai
 hv 2 ip addr add 10.9.0.2/24 dev a2; hv 2 ip addr add fd09::2/64 dev a2 nodad
 atk ip addr add 10.9.0.3/24 dev a3; atk ip addr add fd09::3/64 dev a3 nodad
 hv 2 ip link set a2 up; atk ip link set a3 up
-for i in 1 2; do
-	j=$((3 - i))
-	hv $i ip link add lisp0 type lisp; hv $i ip link set lisp0 up
-	hv $i ip route add 172.16.$j.0/24 dev lisp0; hv $i ip route add fd$j::/64 dev lisp0
-done
+add_lisp0 1 && add_lisp0 2 || ktap_exit_fail_msg "cannot create lisp0"
 
 # map FAMILY: each hypervisor's entries for the other VM, with the other's RLOC of FAMILY; on
 # hv2 also atk's site (both its RLOCs, the IPv6 one marked down) and a negative entry.
