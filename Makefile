@@ -15,6 +15,8 @@
 #                        one "N passed, N failed, N skipped" line; several times slower than check
 #   KERNEL=normal|debug|kasan (DEBUG=1 = KERNEL=debug) picks the cached test kernel for make,
 #                        check, demo, bench and kernel; `make check-debug KERNEL=kasan` runs one
+#   make check-races     lisp_races.sh alone with 100 iterations of each race (the suite runs 10);
+#                        about 40 minutes under TCG on the normal kernel; KERNEL= picks another
 #   make demo            boot the test VM and show lisp0 at work
 #   make bench           lisp0 next to no tunnel, VXLAN and GENEVE, in one VM boot
 #   make bench-lispd     lispd: misses resolved per second through OOR, memory per entry
@@ -36,7 +38,7 @@ endif
 
 CARGO ?= cargo
 
-.PHONY: all module modules tool deps kernel check check-debug host-check demo bench bench-lispd clean
+.PHONY: all module modules tool deps kernel check check-debug check-races host-check demo bench bench-lispd clean
 
 all: module
 
@@ -62,6 +64,10 @@ check:
 
 check-debug:
 	scripts/check.sh --no-host $(addprefix --kernel ,$(DEBUG_KERNELS))
+
+check-races:
+	LISP_TESTS=lisp_races.sh LISP_RACE_ITERATIONS=$${LISP_RACE_ITERATIONS:-100} LISP_TIMEOUT_SCALE=10 \
+		scripts/check.sh --no-host --kernel $(KERNEL)
 
 demo:
 	scripts/demo.sh

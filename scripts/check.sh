@@ -12,9 +12,11 @@
 # --kernel (repeatable; default $LISP_KERNEL, else normal) runs 2. and 3. on each named test
 # kernel in turn (scripts/build-kernel.sh); `make check-debug` is --no-host --kernel debug
 # --kernel kasan. The debug kernels are several times slower under TCG: each script's timeout
-# (selftests/settings) is multiplied by LISP_TIMEOUT_FACTOR (default 1, debug 4, kasan 6), and
+# (selftests/settings) is multiplied by LISP_TIMEOUT_FACTOR (default 1, debug 4, kasan 6; times
+# LISP_TIMEOUT_SCALE, which `make check-races` sets for its longer run), and
 # their VM gets LISP_DEBUG_VM_MEMORY (default 4G) for the checkers' metadata and a 4 MB log
-# buffer. LISP_TESTS="lisp_link.sh lisp_map.sh" runs only those selftests (in that order).
+# buffer. LISP_TESTS="lisp_link.sh lisp_map.sh" runs only those selftests (in that order);
+# LISP_RACE_*, LISP_FUZZ_*, LISP_ENOMEM_* and VERBOSE are passed to them.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,7 +106,7 @@ kernel_checks() {
 	debug) factor=4 ;;
 	kasan) factor=6 ;;
 	esac
-	factor=${LISP_TIMEOUT_FACTOR:-$factor}
+	factor=$(( ${LISP_TIMEOUT_FACTOR:-$factor} * ${LISP_TIMEOUT_SCALE:-1} ))
 
 	KDIR=$("$top/scripts/build-kernel.sh" "$variant") || { result 1 "${tag}test kernel built"; return; }
 	export KDIR
@@ -117,7 +119,8 @@ kernel_checks() {
 	[ "$variant" = normal ] || res=$top/.results/$variant
 	rm -rf "$res"; mkdir -p "$res"
 	vmstart=$(date +%s)
-	LISP_VM_APPEND=$append scripts/vm.sh --memory "$memory" --rwdir "$res" -- \
+	LISP_VM_APPEND=$append scripts/vm.sh --memory "$memory" --rwdir "$res" \
+		--console "$res/console.log" -- "exec 2>&1;" "${knobs[@]}" \
 		"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
 		"LISP_VPORT_KO=$top/lisp_vport.ko LISP_TIMEOUT_FACTOR=$factor" \
 		"LISPCTL=$top/rust/target/release/lispctl LISPD=$top/rust/target/release/lispd" \
@@ -128,9 +131,18 @@ kernel_checks() {
 		pass=$((pass + vp)) fail=$((fail + vf)) skip=$((skip + vs))
 	else
 		result 1 "${tag}selftests: the VM run completed"
-		tail -n 40 "$res/vm.log" | sed 's/^/# /'
+		tail -n 30 "$res/vm.log" | sed 's/^/# /'
+		# What ended it: an oops or a panic is on the guest's console.
+		echo "# the guest's console ($res/console.log) ends with:"
+		tail -n 60 "$res/console.log" | sed 's/^/# console: /'
 	fi
 }
+
+# The selftests' own knobs (LISP_RACE_ITERATIONS, LISP_FUZZ_SEED, ...) reach the VM.
+knobs=()
+while read -r v; do
+	knobs+=("$v=$(printf %q "${!v}")")
+done < <(compgen -e | grep -E '^(LISP_(RACE|FUZZ|ENOMEM)[A-Z_]*|VERBOSE)$')
 
 for k in "${kernels[@]}"; do
 	kernel_checks "$k"

@@ -14,9 +14,8 @@
 #
 #   fail-nth   /proc/self/fail-nth on single `lispctl map add`s: the 1st, 2nd, ... allocation of
 #              the process fails, until the add succeeds.
-#   failslab   a batch of 20000 adds with failslab armed for lispctl only (task-filter,
-#              make-it-fail): one allocation fails part-way (interval, probability 100, so
-#              the run does not depend on a random draw).
+#   failslab   a batch of 20000 adds with its 4000th allocation failing (fail-nth again): the
+#              failure comes part-way through the batch.
 #   memcg      "a VM with too little memory": lispctl in a memory cgroup with a small
 #              memory.max and oom_score_adj -1000 adds a million entries; map-cache memory is
 #              charged to the cgroup (GFP_KERNEL_ACCOUNT), the memcg OOM killer finds no
@@ -102,25 +101,28 @@ failslab_setup() {
 		echo 0 >"$FS/probability" && echo 0 >"$FS/times"
 }
 
-# fail_nth N ARGS...: lispctl ARGS in hv1 with its Nth allocation failing; stderr in $D/err.
+# fail_nth N ARGS...: lispctl ARGS in hv1 with the Nth allocation failing that the kernel
+# makes for it once it is running (LISPCTL_FAIL_NTH arms /proc/thread-self/fail-nth just before
+# lispctl opens its first socket: exec and the dynamic loader are spared); stderr in $D/err.
 fail_nth() {
 	local n=$1
 	shift
-	ip netns exec "$HV1" bash -c 'echo "$1" >/proc/self/fail-nth && shift && exec "$@"' \
-		sh "$n" "$LISPCTL" "$@" >/dev/null 2>"$D/err"
+	LISPCTL_FAIL_NTH=$n ip netns exec "$HV1" "$LISPCTL" "$@" >/dev/null 2>"$D/err"
 }
 
-# Adds 30.0.N.0/24 with the Nth allocation of the process failing, N = 1, 2, ... The first
-# allocations are exec's and the dynamic loader's (failing there, lispctl never runs); then
-# lispctl's, the netlink socket's and the module's. Some failures are absorbed (a fallback): the
-# add succeeds. The loop ends once LISP_ENOMEM_NTH_PAST adds in a row succeeded (allocation N is
-# past the last one of an add) or at LISP_ENOMEM_NTH_MAX. Then the map-cache must hold exactly
-# the prefixes whose add succeeded.
+# Adds 30.0.N.0/24 with the Nth allocation failing, N = 1, 2, ...: the netlink sockets', the
+# requests', the generic-netlink core's and the module's. Some failures are absorbed (a
+# fallback): the add succeeds. Every other one must reach lispctl, which says it could not
+# allocate memory and exits with status 2. The loop ends once LISP_ENOMEM_NTH_PAST adds in a
+# row succeeded (allocation N is past the last one of an add) or at LISP_ENOMEM_NTH_MAX. Then
+# the map-cache must hold exactly the prefixes whose add succeeded.
 test_fail_nth() {
-	local n rc out ours=0 other=0 okrun=0 max=${LISP_ENOMEM_NTH_MAX:-400}
+	local n rc out ours=0 okrun=0 max=${LISP_ENOMEM_NTH_MAX:-400}
 	local past=${LISP_ENOMEM_NTH_PAST:-20} want=$D/nth.want
 	failslab_setup || return 1
 	: >"$want"
+	# lispctl's pages in the page cache: a fault on them after arming would read from 9p.
+	cat "$LISPCTL" >/dev/null
 	for n in $(seq "$max"); do
 		fail_nth "$n" map add 30.0.$((n / 256)).$((n % 256))/32 rloc 192.0.2.1 dev lisp0
 		rc=$?
@@ -132,22 +134,15 @@ test_fail_nth() {
 		fi
 		okrun=0
 		out=$(head -c 300 "$D/err")
-		if grep -q '^lispctl: ' <<<"$out"; then
-			# lispctl ran and failed: it says why, with exit status 2.
-			if ! grep -qiE "$NOMEM|no buffer space" <<<"$out" || [ $rc != 2 ]; then
-				echo "# allocation $n: exit $rc, stderr: $out"
-				return 1
-			fi
-			ours=$((ours + 1))
-			grep -m1 '^lispctl: ' <<<"$out" >>"$D/nth.msgs"
-		elif [ $rc -ge 128 ]; then
-			echo "# allocation $n: killed by signal $((rc - 128)): $out"
+		if [ $rc != 2 ] || ! grep -q '^lispctl: ' <<<"$out" ||
+			! grep -qiE "$NOMEM|no buffer space" <<<"$out"; then
+			echo "# allocation $n: exit $rc, stderr: $out"
 			return 1
-		else
-			other=$((other + 1))
 		fi
+		ours=$((ours + 1))
+		grep -m1 '^lispctl: ' <<<"$out" >>"$D/nth.msgs"
 	done
-	echo "# fail-nth: allocations 1-$n: $other failed before lispctl ran, $ours reported by lispctl, $(wc -l <"$want") adds succeeded"
+	echo "# fail-nth: allocations 1-$n: $ours failures reported by lispctl, $(wc -l <"$want") adds succeeded"
 	sort "$D/nth.msgs" 2>/dev/null | uniq -c | sed 's/^/# /'
 	[ $ours -gt 0 ] && [ $okrun -ge "$past" ] || { echo "# did not get past the last allocation"; return 1; }
 	# Exactly the successful adds are in, each whole.
@@ -163,20 +158,17 @@ test_failslab_batch() {
 	local k n=20000 rc got tries=0
 	batch "$D/fs.batch" $n 40
 	failslab_setup || return 1
-	# The Kth allocation (counted over the tasks failslab watches) fails: with K past lispctl's
-	# start-up, in the batch. A smaller K if the failure hit the start-up, or none came.
-	for k in 4000 2000 1000 500; do
+	# The Kth allocation after lispctl's start fails: with K past the first request, in the
+	# middle of the batch. Another K if the batch made fewer, or the failure came first.
+	for k in 4000 8000 2000 1000; do
 		tries=$((tries + 1))
-		echo Y >"$FS/task-filter" && echo 100 >"$FS/probability" &&
-			echo "$k" >"$FS/interval" && echo 1 >"$FS/times" || return 1
-		ip netns exec "$HV1" bash -c 'echo 1 >/proc/self/make-it-fail && exec "$1" -batch "$2"' \
-			sh "$LISPCTL" "$D/fs.batch" >/dev/null 2>"$D/err"
+		LISPCTL_FAIL_NTH=$k ip netns exec "$HV1" "$LISPCTL" -batch "$D/fs.batch" \
+			>/dev/null 2>"$D/err"
 		rc=$?
-		failslab_off
 		got=$(applied)
 		sed 's/^/# failslab: /' "$D/err"
 		if [ $rc = 0 ]; then
-			echo "# interval $k: no allocation failed"
+			echo "# allocation $k: the batch made fewer"
 			lc 1 map flush dev lisp0 && tunnel_entries || return 1
 			continue
 		fi
@@ -186,7 +178,7 @@ test_failslab_batch() {
 		got=""
 	done
 	[ -n "$got" ] || { echo "# no run failed inside the batch"; return 1; }
-	echo "# failslab: interval $k (run $tries): $got of $n entries in before the failure"
+	echo "# failslab: allocation $k failed (run $tries): $got of $n entries in before the failure"
 	# The map-cache holds exactly the entries before the failing one, each whole. When the
 	# request (not an entry) failed, lispctl gives a range; then what went in is a prefix.
 	if grep -q 'may be partly applied' "$D/err"; then

@@ -33,10 +33,31 @@ fn read_batch(file: &str) -> Result<String, String> {
     Ok(text)
 }
 
+/// For tests of allocation failures: with `LISPCTL_FAIL_NTH=N` in the environment, lispctl
+/// writes N to its `/proc/thread-self/fail-nth` (kernel fault injection) just before it opens
+/// its first netlink socket, so that the Nth allocation the kernel makes for it from there on
+/// fails: the socket's, the requests', the module's, but not those of its own exec.
+const FAIL_NTH_ENV: &str = "LISPCTL_FAIL_NTH";
+
+fn arm_fail_nth(n: &str) -> Result<(), Error> {
+    std::fs::write("/proc/thread-self/fail-nth", n).map_err(|e| {
+        Error::Other(format!(
+            "{FAIL_NTH_ENV}: cannot write /proc/thread-self/fail-nth: {}",
+            error::errno_text_of(&e)
+        ))
+    })
+}
+
 fn run(argv: &[String]) -> i32 {
+    let mut fail_nth = std::env::var(FAIL_NTH_ENV).ok();
     run_with(
         argv,
-        Box::new(|proto| Ok(Box::new(NlConn::open(proto)?) as Box<dyn Transport>)),
+        Box::new(move |proto| {
+            if let Some(n) = fail_nth.take() {
+                arm_fail_nth(&n)?;
+            }
+            Ok(Box::new(NlConn::open(proto)?) as Box<dyn Transport>)
+        }),
     )
 }
 
