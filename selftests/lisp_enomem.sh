@@ -1,12 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Not yet in TEST_PROGS: in its first full-suite run, fail-nth injected failures into the
-# exec of lispctl itself (9p reads), which tripped a refcount underflow in netfs and left
-# every later exec in the VM failing. It runs alone with
-#   LISP_TESTS=lisp_enomem.sh scripts/check.sh --no-host
-# until the injection is armed only after exec.
-#
 # Memory pressure on map-cache adds. Every failed allocation must reach lispctl as an error
 # saying memory could not be allocated (non-zero exit), a batch must say how many of its
 # entries went in before the failure, the map-cache must then hold exactly those (no half-made
@@ -39,6 +33,9 @@ source "$(dirname "$0")/lib.sh"
 ROOM=${LISP_ENOMEM_ROOM:-8}
 ENTRIES=${LISP_ENOMEM_ENTRIES:-1000000}
 NOMEM='cannot allocate memory'	# strerror(ENOMEM), and the module's extack for an entry
+# What a failed allocation may come back as: ENOMEM, ENOBUFS (a netlink buffer), ENFILE (the
+# socket's file).
+NOMEM_ANY="$NOMEM|no buffer space|too many open files in system"
 
 ktap_print_header
 ktap_set_plan 3
@@ -135,7 +132,7 @@ test_fail_nth() {
 		okrun=0
 		out=$(head -c 300 "$D/err")
 		if [ $rc != 2 ] || ! grep -q '^lispctl: ' <<<"$out" ||
-			! grep -qiE "$NOMEM|no buffer space" <<<"$out"; then
+			! grep -qiE "$NOMEM_ANY" <<<"$out"; then
 			echo "# allocation $n: exit $rc, stderr: $out"
 			return 1
 		fi
@@ -168,11 +165,11 @@ test_failslab_batch() {
 		got=$(applied)
 		sed 's/^/# failslab: /' "$D/err"
 		if [ $rc = 0 ]; then
-			echo "# allocation $k: the batch made fewer"
+			echo "# allocation $k: its failure was absorbed (a fallback), or the batch made fewer"
 			lc 1 map flush dev lisp0 && tunnel_entries || return 1
 			continue
 		fi
-		[ $rc = 2 ] && grep -qiE "$NOMEM|no buffer space" "$D/err" || return 1
+		[ $rc = 2 ] && grep -qiE "$NOMEM_ANY" "$D/err" || return 1
 		[ -n "$got" ] && [ "$got" -gt 0 ] && break
 		lc 1 map flush dev lisp0 && tunnel_entries || return 1
 		got=""
