@@ -14,10 +14,10 @@
 # entries went in before the failure, the map-cache must then hold exactly those (no half-made
 # entry), nothing may leak, and the tunnel must keep forwarding.
 #
-#   fail-nth   /proc/self/fail-nth on single `lispctl map add`s: the 1st, 2nd, ... allocation of
-#              the process fails, until the add succeeds.
-#   failslab   a batch of 20000 adds with its 4000th allocation failing (fail-nth again): the
-#              failure comes part-way through the batch.
+#   fail-nth   fail-nth (LISPCTL_FAIL_NTH) on single `lispctl map add`s: the 1st, 2nd, ...
+#              allocation of the running lispctl fails, until the add succeeds.
+#   failslab   a batch of 20000 adds with its 4000th (else 8000th, 2000th, 1000th) allocation
+#              failing, fail-nth again: the failure comes part-way through the batch.
 #   memcg      "a VM with too little memory": lispctl in a memory cgroup with a small
 #              memory.max and oom_score_adj -1000 adds a million entries; map-cache memory is
 #              charged to the cgroup (GFP_KERNEL_ACCOUNT), the memcg OOM killer finds no
@@ -54,11 +54,11 @@ FS=/sys/kernel/debug/failslab
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
 D=$(mktemp -d)
 CG="" CGROOT=""
+# Back to failslab's defaults (fail-nth needs only failslab_setup's settings).
 failslab_off() {
 	[ -d "$FS" ] || return 0
-	echo 0 >"$FS/probability"
-	echo 0 >"$FS/times"
-	echo N >"$FS/task-filter"
+	echo Y >"$FS/ignore-gfp-wait"
+	echo 2 >"$FS/verbose"
 }
 cleanup() {
 	failslab_off
