@@ -1,13 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Not in TEST_PROGS: at the end of a full suite run, a failure injected while lispctl ran
-# (armed after its exec, by LISPCTL_FAIL_NTH) still landed in a 9p read of the root
-# filesystem (the suite's page cache had been evicted); from then on every exec in the VM
-# failed with EINVAL ("libc.so.6: cannot open shared object file"), the state seen in netfs
-# before. Run alone (passes on a fresh boot, normal and debug kernels) with
-#   LISP_TESTS=lisp_enomem.sh scripts/check.sh --no-host
-# It needs the injection confined to the netlink path (or the binaries off 9p) first.
+# Last in the suite. A failure injected into lispctl (LISPCTL_FAIL_NTH) must never reach the
+# VM's root filesystem: in a full run, with the page cache evicted, one once landed in a 9p
+# read of lispctl's own text, and from then on every exec in the VM failed with EINVAL
+# ("libc.so.6: cannot open shared object file"). lispctl now locks its pages in memory
+# (mlockall) before it arms fail-nth and disarms it when its command is done.
 #
 # Memory pressure on map-cache adds. Every failed allocation must reach lispctl as an error
 # saying memory could not be allocated (non-zero exit), a batch must say how many of its
@@ -108,7 +106,8 @@ failslab_setup() {
 
 # fail_nth N ARGS...: lispctl ARGS in hv1 with the Nth allocation failing that the kernel
 # makes for it once it is running (LISPCTL_FAIL_NTH arms /proc/thread-self/fail-nth just before
-# lispctl opens its first socket: exec and the dynamic loader are spared); stderr in $D/err.
+# lispctl opens its first socket, with its pages locked: exec, the dynamic loader and page
+# faults are spared); stderr in $D/err.
 fail_nth() {
 	local n=$1
 	shift
@@ -126,8 +125,6 @@ test_fail_nth() {
 	local past=${LISP_ENOMEM_NTH_PAST:-20} want=$D/nth.want
 	failslab_setup || return 1
 	: >"$want"
-	# lispctl's pages in the page cache: a fault on them after arming would read from 9p.
-	cat "$LISPCTL" >/dev/null
 	for n in $(seq "$max"); do
 		fail_nth "$n" map add 30.0.$((n / 256)).$((n % 256))/32 rloc 192.0.2.1 dev lisp0
 		rc=$?

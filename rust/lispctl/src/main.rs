@@ -37,20 +37,38 @@ fn read_batch(file: &str) -> Result<String, String> {
 /// writes N to its `/proc/thread-self/fail-nth` (kernel fault injection) just before it opens
 /// its first netlink socket, so that the Nth allocation the kernel makes for it from there on
 /// fails: the socket's, the requests', the module's, but not those of its own exec.
+///
+/// Before arming, lispctl locks its pages in memory: a page fault on its text or libraries
+/// after arming would read them from the root filesystem, and in the test VM that is 9p, whose
+/// client does not recover from an injected failure (every later exec in the VM fails). When
+/// the command is done, lispctl disarms, so a count beyond its requests fails nothing else.
 const FAIL_NTH_ENV: &str = "LISPCTL_FAIL_NTH";
+const FAIL_NTH_FILE: &str = "/proc/thread-self/fail-nth";
 
 fn arm_fail_nth(n: &str) -> Result<(), Error> {
-    std::fs::write("/proc/thread-self/fail-nth", n).map_err(|e| {
+    let fail = |what: &str, e: &io::Error| {
         Error::Other(format!(
-            "{FAIL_NTH_ENV}: cannot write /proc/thread-self/fail-nth: {}",
-            error::errno_text_of(&e)
+            "{FAIL_NTH_ENV}: cannot {what}: {}",
+            error::errno_text_of(e)
         ))
-    })
+    };
+    // SAFETY: mlockall takes no pointers; it only changes how this process's pages are held.
+    if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
+        return Err(fail("lock its pages in memory", &io::Error::last_os_error()));
+    }
+    std::fs::write(FAIL_NTH_FILE, n).map_err(|e| fail(&format!("write {FAIL_NTH_FILE}"), &e))
+}
+
+/// Disarms what `arm_fail_nth` armed. If the failure is still pending, opening the file may be
+/// what it hits, and then it is spent: either way nothing is left armed, so errors are ignored.
+fn disarm_fail_nth() {
+    let _ = std::fs::write(FAIL_NTH_FILE, "0");
 }
 
 fn run(argv: &[String]) -> i32 {
-    let mut fail_nth = std::env::var(FAIL_NTH_ENV).ok();
-    run_with(
+    let armed = std::env::var(FAIL_NTH_ENV).ok();
+    let mut fail_nth = armed.clone();
+    let code = run_with(
         argv,
         Box::new(move |proto| {
             if let Some(n) = fail_nth.take() {
@@ -58,7 +76,11 @@ fn run(argv: &[String]) -> i32 {
             }
             Ok(Box::new(NlConn::open(proto)?) as Box<dyn Transport>)
         }),
-    )
+    );
+    if armed.is_some() {
+        disarm_fail_nth();
+    }
+    code
 }
 
 /// `run` over the transports `open` makes (the real sockets, or a fake kernel in tests).
