@@ -119,12 +119,15 @@ fail_nth() {
 # fallback): the add succeeds. Every other one must reach lispctl, which says it could not
 # allocate memory and exits with status 2. The loop ends once LISP_ENOMEM_NTH_PAST adds in a
 # row succeeded (allocation N is past the last one of an add) or at LISP_ENOMEM_NTH_MAX. Then
-# the map-cache must hold exactly the prefixes whose add succeeded.
+# the map-cache must hold exactly the prefixes whose add succeeded, except that one reported
+# as ENOBUFS may be in too: netlink could not allocate its ack, so the add was made but its
+# answer lost (the socket's error says only that).
 test_fail_nth() {
 	local n rc out ours=0 okrun=0 max=${LISP_ENOMEM_NTH_MAX:-400}
-	local past=${LISP_ENOMEM_NTH_PAST:-20} want=$D/nth.want
+	local past=${LISP_ENOMEM_NTH_PAST:-20} want=$D/nth.want maybe=$D/nth.maybe got
 	failslab_setup || return 1
 	: >"$want"
+	: >"$maybe"
 	for n in $(seq "$max"); do
 		fail_nth "$n" map add 30.0.$((n / 256)).$((n % 256))/32 rloc 192.0.2.1 dev lisp0
 		rc=$?
@@ -143,13 +146,22 @@ test_fail_nth() {
 		fi
 		ours=$((ours + 1))
 		grep -m1 '^lispctl: ' <<<"$out" >>"$D/nth.msgs"
+		# ENOBUFS on the socket: a reply (maybe the ack of an add that was made) was lost.
+		grep -qi 'no buffer space' <<<"$out" &&
+			echo "30.0.$((n / 256)).$((n % 256))/32 192.0.2.1" >>"$maybe"
+		echo "30.0.$((n / 256)).$((n % 256))/32: $(grep -m1 '^lispctl: ' <<<"$out")" >>"$D/nth.log"
 	done
 	echo "# fail-nth: allocations 1-$n: $ours failures reported by lispctl, $(wc -l <"$want") adds succeeded"
 	sort "$D/nth.msgs" 2>/dev/null | uniq -c | sed 's/^/# /'
 	[ $ours -gt 0 ] && [ $okrun -ge "$past" ] || { echo "# did not get past the last allocation"; return 1; }
-	# Exactly the successful adds are in, each whole.
-	[ "$(entries 30.)" = "$(sort "$want")" ] ||
-		{ diff <(entries 30.) <(sort "$want") | head -n 5 | sed 's/^/# /'; return 1; }
+	# Exactly the successful adds are in, each whole; one whose reply was lost may be in too.
+	got=$(entries 30. | grep -vxFf "$maybe")
+	echo "# fail-nth: of $(wc -l <"$maybe") adds that lost their reply (ENOBUFS), $(($(entries 30. | wc -l) - $(grep -c . <<<"$got"))) went in"
+	[ "$got" = "$(sort "$want")" ] || {
+		diff <(echo "$got") <(sort "$want") | head -n 5 | sed 's/^/# /'
+		sed 's/^/# failed: /' "$D/nth.log"
+		return 1
+	}
 	lc 1 map flush dev lisp0 && tunnel_entries && forwards
 }
 

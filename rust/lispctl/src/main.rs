@@ -54,7 +54,10 @@ fn arm_fail_nth(n: &str) -> Result<(), Error> {
     };
     // SAFETY: mlockall takes no pointers; it only changes how this process's pages are held.
     if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
-        return Err(fail("lock its pages in memory", &io::Error::last_os_error()));
+        return Err(fail(
+            "lock its pages in memory",
+            &io::Error::last_os_error(),
+        ));
     }
     std::fs::write(FAIL_NTH_FILE, n).map_err(|e| fail(&format!("write {FAIL_NTH_FILE}"), &e))
 }
