@@ -96,8 +96,10 @@ pub(crate) fn rcv(rx: &Receivers, mut skb: SkBuff) {
     let outer_ttl = skb.outer_ttl(outer_v6);
     let metadata = lisp.config().external.then_some(iid);
     // A raw IP device (an OVS vport's) delivers the bare IP packet: Open vSwitch finds the
-    // tunnel port of a LISP packet only if it has no Ethernet header (its `legacy_l3` mode).
-    let mac = (!dev.is_raw_ip()).then_some(&LISP_DECAP_MAC);
+    // tunnel port of a LISP packet only if it has no Ethernet header (its default `legacy_l3`
+    // mode), unless the port is packet-type aware and the device was made for that.
+    let ethernet = !dev.is_raw_ip() || lisp.config().raw_ip_ethernet;
+    let mac = ethernet.then_some(&LISP_DECAP_MAC);
     match tunnel::decap(skb, dev, HLEN, proto, outer_v6, mac, metadata) {
         Ok(mut p) => {
             let len = if proto == ETH_P_IPV6 { 40 } else { 20 };

@@ -116,6 +116,8 @@ pub(crate) struct Config {
     pub(crate) local: Option<([u8; 16], bool)>,
     /// Flow-based mode.
     pub(crate) external: bool,
+    /// A raw IP device (an OVS vport's) that delivers Ethernet frames, not bare IP.
+    pub(crate) raw_ip_ethernet: bool,
     /// Instance ID.
     pub(crate) iid: AtomicU32,
     /// Outer TTL, 0: inherit.
@@ -139,6 +141,7 @@ impl Config {
             port: uapi::LISP_DATA_PORT,
             local: None,
             external: false,
+            raw_ip_ethernet: false,
             iid: AtomicU32::new(0),
             ttl: AtomicU8::new(0),
             tos: AtomicU8::new(LISP_TOS_INHERIT),

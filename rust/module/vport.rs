@@ -10,6 +10,12 @@
 //! port as a legacy layer-3 port, hands it bare IP packets (after a `pop_eth` action) and
 //! expects bare IP packets from it. (It finds the tunnel port of a received packet only if the
 //! packet has no Ethernet header; it then gives it a dummy one, all-zero MAC addresses.)
+//!
+//! A port with `options:packet_type=ptap` is packet-type aware instead: OVS then finds its
+//! tunnel port for an Ethernet frame too, and sends it Ethernet frames (marked `ETH_P_TEB`).
+//! With `ethernet` (lisp_vport.ko's parameter of that name), the device delivers the frame the
+//! OVS LISP guide's flows expect, with source and destination `02:00:00:00:00:00`, marked
+//! `ETH_P_TEB` so that the datapath keeps the header.
 
 use crate::device::{Config, Lisp};
 use crate::sys::bindings;
@@ -21,11 +27,12 @@ use core::ptr::NonNull;
 use kernel::prelude::*;
 
 /// Creates, registers and brings up the device of an OVS LISP vport named `name` in `net`,
-/// listening on UDP port `port`.
+/// listening on UDP port `port`, delivering Ethernet frames if `ethernet`, else bare IP.
 pub(crate) fn create(
     net: Net<'_>,
     name: &CStr,
     port: u16,
+    ethernet: bool,
 ) -> Result<NonNull<bindings::net_device>> {
     if port == 0 {
         return Err(EINVAL);
@@ -33,6 +40,7 @@ pub(crate) fn create(
     let mut config = Config::new();
     config.port = port;
     config.external = true;
+    config.raw_ip_ethernet = ethernet;
     rtnl::create::<Lisp>(
         net,
         name,

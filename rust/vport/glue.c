@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C glue for lisp_vport.ko: the struct layouts GCC computes for what Rust touches directly.
+ * C glue for lisp_vport.ko: its module parameter, and the struct layouts GCC computes for what
+ * Rust touches directly.
  */
 #include "datapath.h"
 #include "vport.h"
 #include "glue.h"
+
+static bool ethernet;
+module_param(ethernet, bool, 0444);
+MODULE_PARM_DESC(ethernet, "Deliver decapsulated packets as Ethernet frames with the fixed MAC 02:00:00:00:00:00, for ports with options:packet_type=ptap (default: bare IP, for the default legacy_l3 ports)");
+bool lisp_vport_ethernet(void) { return ethernet; }
 
 #define SIZE(type) { "sizeof(struct " #type ")", sizeof(struct type) }
 #define OFFSET(type, member) { #type "." #member, offsetof(struct type, member) }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Thin C glue for lisp_vport.ko: what lisp.ko exports to it, and a table of struct layouts that
- * the Rust side checks its bindgen-generated layouts against at load time. No logic lives here.
+ * Thin C glue for lisp_vport.ko: what lisp.ko exports to it, its module parameter, and a table
+ * of struct layouts that the Rust side checks its bindgen-generated layouts against at load
+ * time. No logic lives here.
  */
 #ifndef LISP_VPORT_GLUE_H
 #define LISP_VPORT_GLUE_H
@@ -11,7 +12,11 @@
 struct net;
 
 /* Exported by lisp.ko (rust/module/sys/export.rs). */
-struct net_device *lisp_vport_dev_create(struct net *net, const char *name, u16 port);
+struct net_device *lisp_vport_dev_create(struct net *net, const char *name, u16 port,
+					  bool ethernet);
+
+/* The `ethernet` module parameter. */
+bool lisp_vport_ethernet(void);
 
 /* One entry of the layout table: a struct size or a member offset as the C compiler sees it. */
 struct lisp_vport_layout {

@@ -11,6 +11,11 @@
 //! tunnel metadata the datapath attaches (`set_field:RLOC->tun_dst`, `set_tunnel:IID`) and
 //! attaches the same metadata to what it receives.
 //!
+//! What the device delivers depends on the OVS port's `packet_type` option, which the datapath
+//! is not told: bare IP for the default (`legacy_l3`), Ethernet frames with the fixed MAC
+//! `02:00:00:00:00:00` when the module is loaded with `ethernet=1`, for ports with
+//! `options:packet_type=ptap` (then the OVS LISP guide's flows match as written).
+//!
 //! C header: `net/openvswitch/vport.h` (full source trees only).
 
 use core::cell::UnsafeCell;
@@ -208,8 +213,10 @@ unsafe extern "C" fn create_callback(parms: *const bindings::vport_parms) -> *mu
     // SAFETY: `dp` is the live datapath the port is added to; `possible_net_t::net` is its
     // namespace (`ovs_dp_get_net`), alive while the datapath is.
     let net = unsafe { (*p.dp).net.net };
+    // SAFETY: Reads a module parameter that is fixed at load time.
+    let ethernet = unsafe { bindings::lisp_vport_ethernet() };
     // SAFETY: A live namespace and the NUL-terminated name of the request; RTNL is not held.
-    let dev = unsafe { bindings::lisp_vport_dev_create(net, p.name, port) };
+    let dev = unsafe { bindings::lisp_vport_dev_create(net, p.name, port, ethernet) };
     if let Some(e) = ptr_err(dev) {
         // SAFETY: Allocated above and not published anywhere.
         unsafe { bindings::ovs_vport_free(vport) };

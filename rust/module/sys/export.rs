@@ -9,8 +9,9 @@ use kernel::prelude::*;
 
 /// Creates the lisp device of an Open vSwitch LISP vport (see `crate::vport`): an external-mode,
 /// raw IP device named `name` in `net` on UDP port `port`, registered and up. Returns the device
-/// or an `ERR_PTR`. Called by `lisp_vport.ko` without RTNL held; the device lives until deleted
-/// (`ovs_netdev_tunnel_destroy` does).
+/// or an `ERR_PTR`. With `ethernet`, it delivers decapsulated packets as Ethernet frames (see
+/// `crate::vport`). Called by `lisp_vport.ko` without RTNL held; the device lives until
+/// deleted (`ovs_netdev_tunnel_destroy` does).
 ///
 /// # Safety
 ///
@@ -21,6 +22,7 @@ pub(crate) unsafe extern "C" fn lisp_vport_dev_create(
     net: *mut bindings::net,
     name: *const c_char,
     port: u16,
+    ethernet: bool,
 ) -> *mut bindings::net_device {
     // SAFETY: The caller passes a live namespace for the duration of the call.
     let Some(net) = (unsafe { Net::from_raw(net) }) else {
@@ -31,7 +33,7 @@ pub(crate) unsafe extern "C" fn lisp_vport_dev_create(
     }
     // SAFETY: The caller passes a NUL-terminated string valid for the call.
     let name = unsafe { CStr::from_ptr(name) };
-    match crate::vport::create(net, name, port) {
+    match crate::vport::create(net, name, port, ethernet) {
         Ok(dev) => dev.as_ptr(),
         Err(e) => e.to_ptr(),
     }

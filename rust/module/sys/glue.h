@@ -106,7 +106,8 @@ int lisp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
 int lisp_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Exported to lisp_vport.ko; in Rust (sys/export.rs). */
-struct net_device *lisp_vport_dev_create(struct net *net, const char *name, u16 port);
+struct net_device *lisp_vport_dev_create(struct net *net, const char *name, u16 port,
+					  bool ethernet);
 
 /* One entry of the layout table: a struct size or a member offset as the C compiler sees it. */
 struct lisp_layout {

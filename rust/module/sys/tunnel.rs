@@ -706,6 +706,8 @@ impl GroCells {
 /// The inner packet of a received LISP packet, ready to be delivered.
 pub(crate) struct Decap {
     skb: SkBuff,
+    /// Where the inner IP header is, from `skb->data`: 0, or `ETH_HLEN` for a whole frame.
+    ip_at: usize,
 }
 
 /// Why [`decap`] dropped a packet.
@@ -742,7 +744,8 @@ impl RxError {
 
 /// Strips UDP and LISP headers (`hdr_len` bytes from `skb->data`), applies RFC 6040 ECN
 /// decapsulation, and puts an Ethernet header with `mac` as both addresses in front; without
-/// `mac` (raw IP devices) the bare IP packet is delivered.
+/// `mac` the bare IP packet is delivered. A raw IP device given `mac` delivers the whole frame
+/// marked `ETH_P_TEB` (an Open vSwitch datapath port then keeps the Ethernet header).
 ///
 /// With `metadata`, the outer addresses and this key (the instance ID) are attached to the
 /// packet as receive tunnel metadata (external mode).
@@ -804,6 +807,7 @@ pub(crate) fn decap(
             bindings::lisp_skb_set_dev(skb, dev.as_raw());
             return Ok(Decap {
                 skb: SkBuff::from_raw(raw),
+                ip_at: 0,
             });
         };
         if bindings::lisp_skb_cow_head(skb, ETH_HLEN as u32) != 0 {
@@ -815,20 +819,30 @@ pub(crate) fn decap(
         let proto = inner_proto.to_be_bytes();
         *eth.add(12) = proto[0];
         *eth.add(13) = proto[1];
-        bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, dev.as_raw()));
+        let whole = dev.is_raw_ip();
+        if whole {
+            // No link layer of its own to consume: the frame is the packet.
+            bindings::lisp_skb_reset_mac_header(skb);
+            bindings::lisp_skb_set_dev(skb, dev.as_raw());
+            bindings::lisp_skb_set_protocol(skb, ETH_P_TEB.to_be());
+        } else {
+            bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, dev.as_raw()));
+        }
         // The fixed MAC is not the device's: deliver to the host anyway (routed mode); a
         // bridge port still sees the frame as it is.
         bindings::lisp_skb_set_pkt_type_host(skb);
         Ok(Decap {
             skb: SkBuff::from_raw(raw),
+            ip_at: if whole { ETH_HLEN } else { 0 },
         })
     }
 }
 
 impl Decap {
-    /// The inner packet (after the Ethernet header was consumed by `eth_type_trans`).
+    /// The first `len` bytes of the inner IP packet, writable.
     pub(crate) fn inner_mut(&mut self, len: usize) -> Option<&mut [u8]> {
-        self.skb.writable_network(len)
+        let at = self.ip_at;
+        self.skb.writable_network(at + len).map(|b| &mut b[at..])
     }
 
     /// Delivers the packet through the device's GRO cells.
