@@ -194,6 +194,14 @@ log_clean() {	# log_clean DESC: the kernel log since the last check is free of r
 	return 0
 }
 
+# Static keys held on through the run (see hold_static_keys.py): receive timestamps and UDP
+# encapsulation by a helper's sockets, tc ingress and egress by a clsact qdisc on lo.
+"$(dirname "$0")/hold_static_keys.py" >/dev/null &
+keys_pid=$!
+tc qdisc add dev lo clsact 2>/dev/null && keys_tc=1 || keys_tc=0
+sleep 1
+echo "# static keys held: sockets $(kill -0 $keys_pid 2>/dev/null && echo yes || echo no), tc $([ $keys_tc = 1 ] && echo yes || echo no)"
+
 times=()
 for t in "$@"; do
 	echo "# ==== $t"
@@ -238,6 +246,10 @@ else
 	result fail "module unload: kernel log clean"
 	dmesg -c | sed 's/^/# dmesg: /'
 fi
+
+kill "$keys_pid" 2>/dev/null
+wait "$keys_pid" 2>/dev/null
+[ $keys_tc = 1 ] && tc qdisc del dev lo clsact
 
 if [ $lockdep = 1 ]; then
 	if [ -z "$lockdep_off_in" ] && lockdep_on; then
