@@ -12,13 +12,14 @@ import signal
 import socket
 import sys
 
+SO_TIMESTAMP = 29  # asm-generic/socket.h (Python's socket module lacks it)
 UDP_ENCAP = 100  # linux/udp.h
 UDP_ENCAP_L2TPINUDP = 3
 
 held = []
 # netstamp_needed_key: ping and tcpdump ask for receive timestamps.
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
 held.append(s)
 # udp_encap_needed_key and udpv6_encap_needed_key: every UDP tunnel socket (lisp0's, OOR's,
 # the kernel's) moves them.

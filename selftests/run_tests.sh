@@ -196,11 +196,20 @@ log_clean() {	# log_clean DESC: the kernel log since the last check is free of r
 
 # Static keys held on through the run (see hold_static_keys.py): receive timestamps and UDP
 # encapsulation by a helper's sockets, tc ingress and egress by a clsact qdisc on lo.
-"$(dirname "$0")/hold_static_keys.py" >/dev/null &
+keys_out=$(mktemp)
+"$(dirname "$0")/hold_static_keys.py" >"$keys_out" 2>&1 &
 keys_pid=$!
 tc qdisc add dev lo clsact 2>/dev/null && keys_tc=1 || keys_tc=0
-sleep 1
-echo "# static keys held: sockets $(kill -0 $keys_pid 2>/dev/null && echo yes || echo no), tc $([ $keys_tc = 1 ] && echo yes || echo no)"
+for _ in $(seq 60); do
+	grep -q held "$keys_out" || ! kill -0 $keys_pid 2>/dev/null && break
+	sleep 0.5
+done
+if grep -q held "$keys_out" && [ $keys_tc = 1 ]; then
+	result ok "static keys held through the run (timestamps, UDP encap, tc)"
+else
+	result fail "static keys held through the run (timestamps, UDP encap, tc)"
+	sed 's/^/# /' "$keys_out"
+fi
 
 times=()
 for t in "$@"; do
