@@ -45,21 +45,32 @@ fn read_batch(file: &str) -> Result<String, String> {
 const FAIL_NTH_ENV: &str = "LISPCTL_FAIL_NTH";
 const FAIL_NTH_FILE: &str = "/proc/thread-self/fail-nth";
 
-fn arm_fail_nth(n: &str) -> Result<(), Error> {
-    let fail = |what: &str, e: &io::Error| {
-        Error::Other(format!(
-            "{FAIL_NTH_ENV}: cannot {what}: {}",
-            error::errno_text_of(e)
-        ))
-    };
+/// For tests under a memory limit: with `LISPCTL_MLOCK` set (to anything), lispctl locks its
+/// pages in memory just before it opens its first netlink socket. In a memory cgroup at its
+/// limit, reclaim would otherwise evict lispctl's text, and the page fault that reads it back
+/// can neither be charged nor find an OOM victim: it is retried forever, where the test wants
+/// the module's ENOMEM.
+const MLOCK_ENV: &str = "LISPCTL_MLOCK";
+
+fn lock_pages(why: &str) -> Result<(), Error> {
     // SAFETY: mlockall takes no pointers; it only changes how this process's pages are held.
     if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
-        return Err(fail(
-            "lock its pages in memory",
-            &io::Error::last_os_error(),
-        ));
+        return Err(Error::Other(format!(
+            "{why}: cannot lock its pages in memory: {}",
+            error::errno_text_of(&io::Error::last_os_error())
+        )));
     }
-    std::fs::write(FAIL_NTH_FILE, n).map_err(|e| fail(&format!("write {FAIL_NTH_FILE}"), &e))
+    Ok(())
+}
+
+fn arm_fail_nth(n: &str) -> Result<(), Error> {
+    lock_pages(FAIL_NTH_ENV)?;
+    std::fs::write(FAIL_NTH_FILE, n).map_err(|e| {
+        Error::Other(format!(
+            "{FAIL_NTH_ENV}: cannot write {FAIL_NTH_FILE}: {}",
+            error::errno_text_of(&e)
+        ))
+    })
 }
 
 /// Disarms what `arm_fail_nth` armed. If the failure is still pending, opening the file may be
@@ -71,9 +82,13 @@ fn disarm_fail_nth() {
 fn run(argv: &[String]) -> i32 {
     let armed = std::env::var(FAIL_NTH_ENV).ok();
     let mut fail_nth = armed.clone();
+    let mut mlock = std::env::var_os(MLOCK_ENV).is_some();
     let code = run_with(
         argv,
         Box::new(move |proto| {
+            if std::mem::take(&mut mlock) {
+                lock_pages(MLOCK_ENV)?;
+            }
             if let Some(n) = fail_nth.take() {
                 arm_fail_nth(&n)?;
             }
