@@ -12,7 +12,9 @@
 #                        kernel (lockdep, PROVE_RCU, KFENCE, SLUB debugging, DEBUG_OBJECTS, netdev
 #                        and netns refcount trackers, kmemleak, Rust debug assertions and overflow
 #                        checks), then on the KASAN kernel (the same plus KASAN, built with LLVM=1);
-#                        one "N passed, N failed, N skipped" line; several times slower than check
+#                        one "N passed, N failed, N skipped" line; several times slower than check,
+#                        so the scripts are split over two VMs booted side by side (LISP_SHARDS=2;
+#                        LISP_SHARDS=N sets how many for any check)
 #   KERNEL=normal|debug|kasan (DEBUG=1 = KERNEL=debug) picks the cached test kernel for make,
 #                        check, demo, bench and kernel; `make check-debug KERNEL=kasan` runs one
 #   make check-races     lisp_races.sh alone with 100 iterations of each race (the suite runs 10);
@@ -63,7 +65,7 @@ check:
 	scripts/check.sh
 
 check-debug:
-	scripts/check.sh --no-host $(addprefix --kernel ,$(DEBUG_KERNELS))
+	LISP_SHARDS=$${LISP_SHARDS:-2} scripts/check.sh --no-host $(addprefix --kernel ,$(DEBUG_KERNELS))
 
 check-races:
 	LISP_TESTS=lisp_races.sh LISP_RACE_ITERATIONS=$${LISP_RACE_ITERATIONS:-100} LISP_TIMEOUT_SCALE=10 \

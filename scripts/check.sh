@@ -4,7 +4,7 @@
 # `make check`: installs what is missing, then runs in order
 #   1. host checks of the Rust code: rustfmt, clippy, cargo test (each cargo test case counts);
 #   2. the module build against the cached test kernel, with clippy and -Dwarnings;
-#   3. every selftest, in one boot of the test VM.
+#   3. every selftest, in one boot of the test VM (or LISP_SHARDS side by side).
 # Prints each result and ends with "N passed, N failed, N skipped"; exits non-zero on a failure.
 #
 #   scripts/check.sh [--host-only | --no-host] [--kernel normal|debug|kasan]...
@@ -16,7 +16,10 @@
 # LISP_TIMEOUT_SCALE, which `make check-races` sets for its longer run), and
 # their VM gets LISP_DEBUG_VM_MEMORY (default 4G) for the checkers' metadata and a 4 MB log
 # buffer. LISP_TESTS="lisp_link.sh lisp_map.sh" runs only those selftests (in that order);
-# LISP_RACE_*, LISP_FUZZ_*, LISP_ENOMEM_* and VERBOSE are passed to them.
+# LISP_RACE_*, LISP_FUZZ_*, LISP_ENOMEM_* and VERBOSE are passed to them. LISP_SHARDS=N
+# (default 1; `make check-debug` sets 2) splits the selftests over N VMs booted side by side,
+# balanced by their usual run times: under TCG one VM keeps less than one host core busy.
+# Each shard's results are in .results[/<kernel>]/shardK/.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,7 +96,7 @@ fi
 
 # 2. and 3. on each test kernel: the module build, then the selftests in one VM boot.
 kernel_checks() {
-	local variant=$1 tag= res factor memory=2G append=${LISP_VM_APPEND:-} vp vf vs vmstart
+	local variant=$1 tag= res factor memory=2G append=${LISP_VM_APPEND:-} vmstart part k
 	if [ "$variant" != normal ]; then
 		tag="[$variant] "
 		memory=${LISP_DEBUG_VM_MEMORY:-4G}
@@ -119,14 +122,47 @@ kernel_checks() {
 	[ "$variant" = normal ] || res=$top/.results/$variant
 	rm -rf "$res"; mkdir -p "$res"
 	vmstart=$(date +%s)
+	local tests shards=${LISP_SHARDS:-1} n
+	tests=${LISP_TESTS:-$(make -s -C selftests list_tests)}
+	[ "$shards" -ge 1 ] 2>/dev/null || shards=1
+	if [ "$shards" = 1 ]; then
+		run_vm "$res" "$tests" | no_console
+		vm_result "$tag" "$res"
+	else
+		# Shards boot side by side, each with its share of the scripts in suite order;
+		# their output comes when each is done.
+		n=0
+		while IFS= read -r part; do
+			n=$((n + 1))
+			mkdir -p "$res/shard$n"
+			run_vm "$res/shard$n" "$part" >/dev/null &
+		done < <(split_tests "$shards" $tests)
+		wait
+		for k in $(seq "$n"); do
+			echo "# ${tag}shard $k of $n: $(cat "$res/shard$k/tests")"
+			no_console <"$res/shard$k/vm.log"
+			vm_result "${tag}[shard $k] " "$res/shard$k"
+		done
+	fi
+	echo "# ${tag}selftests: VM run took $(( $(date +%s) - vmstart )) s"
+}
+
+# run_vm RESULTS TESTS: one boot of the test VM running TESTS (a list of selftests), its
+# output on stdout and in RESULTS/vm.log, its console in RESULTS/console.log.
+run_vm() {
+	local res=$1 tests=$2
+	echo "$tests" >"$res/tests"
 	LISP_VM_APPEND=$append scripts/vm.sh --memory "$memory" --rwdir "$res" \
 		--console "$res/console.log" -- "exec 2>&1;" "${knobs[@]}" \
 		"LISP_RESULTS=$res KSFT_DIR=$KDIR/tools/testing/selftests LISP_KO=$top/lisp.ko" \
 		"LISP_VPORT_KO=$top/lisp_vport.ko LISP_TIMEOUT_FACTOR=$factor" \
 		"LISPCTL=$top/rust/target/release/lispctl LISPD=$top/rust/target/release/lispd" \
-		make -s -C selftests run_tests ${LISP_TESTS:+TEST_PROGS=\"$LISP_TESTS\"} 2>&1 |
-		tee "$res/vm.log" | no_console
-	echo "# ${tag}selftests: VM run took $(( $(date +%s) - vmstart )) s"
+		make -s -C selftests run_tests TEST_PROGS=\"$tests\" 2>&1 | tee "$res/vm.log"
+}
+
+# vm_result TAG RESULTS: adds a VM run's summary to the counts, or says why there is none.
+vm_result() {
+	local tag=$1 res=$2 vp vf vs
 	if read -r vp vf vs <"$res/summary" 2>/dev/null; then
 		pass=$((pass + vp)) fail=$((fail + vf)) skip=$((skip + vs))
 	else
@@ -136,6 +172,39 @@ kernel_checks() {
 		echo "# the guest's console ($res/console.log) ends with:"
 		tail -n 60 "$res/console.log" | sed 's/^/# console: /'
 	fi
+}
+
+# split_tests N TEST...: N lines, each a share of the tests in their order, balanced by how
+# long each takes (seconds on the normal kernel under TCG, from a full run; 30 if unknown):
+# each test, longest first, goes to the share with the least so far.
+split_tests() {
+	local n=$1
+	shift
+	printf '%s\n' "$@" | awk -v n="$n" '
+		BEGIN {
+			split("module 4 link 22 stats 8 autoload 5 ynl 22 map 47 security 80 " \
+			      "datapath 112 oor 33 lispd 121 external 14 vport 81 ovs 172 bridge 50 " \
+			      "scale 116 fuzz_packets 79 fuzz_netlink 20 lifecycle 23 races 154 " \
+			      "enomem 80", w, " ")
+			for (i = 1; i < length(w); i += 2) secs["lisp_" w[i] ".sh"] = w[i + 1]
+		}
+		{ t[NR] = $0; d[NR] = ($0 in secs) ? secs[$0] : 30 }
+		END {
+			for (k = 1; k <= n; k++) load[k] = 0
+			for (done = 0; done < NR; done++) {
+				best = 0
+				for (i = 1; i <= NR; i++)
+					if (!(i in to) && (best == 0 || d[i] > d[best])) best = i
+				min = 1
+				for (k = 2; k <= n; k++) if (load[k] < load[min]) min = k
+				to[best] = min; load[min] += d[best]
+			}
+			for (k = 1; k <= n; k++) {
+				line = ""
+				for (i = 1; i <= NR; i++) if (to[i] == k) line = line (line == "" ? "" : " ") t[i]
+				if (line != "") print line
+			}
+		}'
 }
 
 # The selftests' own knobs (LISP_RACE_ITERATIONS, LISP_FUZZ_SEED, ...) reach the VM.
