@@ -18,8 +18,8 @@
 #              failing, fail-nth again: the failure comes part-way through the batch.
 #   memcg      "a VM with too little memory": lispctl in a memory cgroup with a small
 #              memory.max, oom_score_adj -1000 and its pages locked (LISPCTL_MLOCK) adds a
-#              million entries; map-cache memory is
-#              charged to the cgroup (GFP_KERNEL_ACCOUNT), the memcg OOM killer finds no
+#              million entries; map-cache memory is charged to the cgroup
+#              (GFP_KERNEL_ACCOUNT), the memcg OOM killer finds no
 #              victim and the charge fails with ENOMEM. The kernel prints its memcg OOM report
 #              ("lispctl invoked oom-killer" ... "Out of memory and no killable processes").
 #              Flushing gives the cgroup its memory back. memory.max is lispctl's own peak
@@ -220,20 +220,20 @@ slab_back() { [ "$(cg_slab)" -lt $((SLAB0 + 1048576)) ]; }
 # would take for a bug. They are cut out of the kernel log; the rest goes back into it
 # through /dev/kmsg, for the runner to check as usual. A report that does not end is not cut.
 cut_oom_reports() {
-	local klog kept devkmsg n
+	local klog kept devkmsg left
 	klog=$(dmesg -c)
-	kept=$(awk '/lispctl invoked oom-killer:/ { cut = 1; n++ } !cut { print }
+	kept=$(awk '/lispctl invoked oom-killer:/ { cut = 1 } !cut { print }
 		cut && /Out of memory and no killable processes/ { cut = 0 }
 		END { exit cut }' <<<"$klog") || kept=$klog
-	n=$(grep -c 'lispctl invoked oom-killer:' <<<"$kept")
+	left=$(grep -c 'lispctl invoked oom-killer:' <<<"$kept")
 	devkmsg=$(cat /proc/sys/kernel/printk_devkmsg)
 	echo on >/proc/sys/kernel/printk_devkmsg
 	while IFS= read -r line; do
 		[ -n "$line" ] && printf '<6>%s\n' "$line" >/dev/kmsg
 	done <<<"$kept"
 	echo "$devkmsg" >/proc/sys/kernel/printk_devkmsg
-	echo "# memcg: $(grep -c 'lispctl invoked oom-killer:' <<<"$klog") OOM reports in the kernel log, $((n)) left uncut"
-	[ "$n" = 0 ]
+	echo "# memcg: $(grep -c 'lispctl invoked oom-killer:' <<<"$klog") OOM reports in the kernel log, $left left uncut"
+	[ "$left" = 0 ]
 }
 
 test_memcg() {
