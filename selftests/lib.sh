@@ -12,6 +12,18 @@ source "$KSFT_DIR/kselftest/ktap_helpers.sh"
 
 VERBOSE=${VERBOSE:-0}
 
+# The runner's factor for slow kernels (4 on the debug kernel, 6 on KASAN): waits for something
+# that must happen stretch with it, so that a slow machine is not mistaken for a broken one.
+LISP_TIMEOUT_FACTOR=${LISP_TIMEOUT_FACTOR:-1}
+
+# net/lib.sh's slowwait (wait up to N seconds for a command to succeed), with N scaled by
+# LISP_TIMEOUT_FACTOR. Only the upper bound grows: a command that succeeds returns as soon.
+slowwait() {
+	local timeout_sec=$1
+	shift
+	loopy_wait "sleep 0.1" "$((timeout_sec * LISP_TIMEOUT_FACTOR * 1000))" "$@"
+}
+
 # Runs a command, echoing it first when verbose.
 run() {
 	[ "$VERBOSE" = 1 ] && echo "# + $*" >&2
