@@ -12,7 +12,7 @@ use crate::sys::netdev::{self, DeviceSetup, DropReason, NetDevice, SkBuff};
 use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::percpu::Counters;
 use crate::sys::rcu::{self, ArcSlot, ReadGuard};
-use crate::sys::rtnl::{LinkDriver, LinkOps};
+use crate::sys::rtnl::{LinkDriver, LinkOps, IFLA_ADDRESS, IFLA_INFO_DATA, IFLA_LINKINFO};
 use crate::sys::tunnel::{GroCells, IpAddr, RouteCache, SocketRef};
 use crate::uapi::{self, *};
 use core::ffi::CStr;
@@ -20,12 +20,6 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
 use kernel::str::BStr;
 use kernel::sync::Arc;
-
-/// `IFLA_ADDRESS` (linux/if_link.h).
-const IFLA_ADDRESS: u32 = 1;
-/// `IFLA_LINKINFO` and, inside it, `IFLA_INFO_DATA` (linux/if_link.h).
-const IFLA_LINKINFO: u32 = 18;
-const IFLA_INFO_DATA: u16 = 2;
 
 /// Why a device cannot serve the instance ID it asks for.
 const IID_IN_USE: &CStr =

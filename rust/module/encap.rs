@@ -8,12 +8,9 @@ use crate::map_cache::Entry;
 use crate::proto::header::LispHeader;
 use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
 use crate::sys::rcu::ReadGuard;
-use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB};
+use crate::sys::tunnel::{self, Encap, IpAddr, TxError, ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB};
 use crate::uapi::*;
 use core::sync::atomic::Ordering;
-
-/// Ethernet header length.
-const ETH_HLEN: usize = 14;
 
 /// What the transmit path needs from the inner IP header.
 struct Inner {

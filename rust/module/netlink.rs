@@ -8,7 +8,9 @@ use crate::device::{Lisp, Stat};
 use crate::map_cache::{self, host_bits_set, AddMode, Entry, Prefix, Rlocs};
 use crate::proto::rloc::{self, Rloc};
 use crate::sys::errno;
-use crate::sys::genl::{self, export_doit, export_dumpit, Dump, Msg, Net, Request, Writer};
+use crate::sys::genl::{
+    self, export_doit, export_dumpit, Dump, Msg, Net, Request, Writer, NLM_F_EXCL, NLM_F_REPLACE,
+};
 use crate::sys::netdev::{self, DeviceRef, NetDevice};
 use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::rcu::{RcuBox, ReadGuard};
@@ -17,10 +19,6 @@ use crate::uapi::*;
 use core::ffi::CStr;
 use core::sync::atomic::AtomicBool;
 use kernel::prelude::*;
-
-/// `NLM_F_REPLACE` and `NLM_F_EXCL` (linux/netlink.h).
-const NLM_F_REPLACE: u16 = 0x100;
-const NLM_F_EXCL: u16 = 0x200;
 
 /// Finds the lisp device a request names (exactly one of `LISP_A_IFINDEX`, `LISP_A_IFNAME`).
 fn find_device(attrs: &Attrs<'_>, net: Net<'_>, extack: &mut ExtAck<'_>) -> Result<DeviceRef> {

@@ -17,6 +17,10 @@ use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
 
+/// Request flags a handler reads from [`Request::flags`] (linux/netlink.h).
+pub(crate) const NLM_F_REPLACE: u16 = bindings::NLM_F_REPLACE as u16;
+pub(crate) const NLM_F_EXCL: u16 = bindings::NLM_F_EXCL as u16;
+
 /// A network namespace, borrowed for the duration of a request.
 ///
 /// # Invariants

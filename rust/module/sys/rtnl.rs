@@ -25,6 +25,12 @@ use kernel::types::Opaque;
 /// The device private area is aligned to `NETDEV_ALIGN`.
 const NETDEV_ALIGN: usize = 32;
 
+/// Link attributes a [`LinkDriver`] reads from its request's table (linux/if_link.h): the
+/// device address, and the kind's own attributes nested in `IFLA_LINKINFO`/`IFLA_INFO_DATA`.
+pub(crate) const IFLA_ADDRESS: u32 = bindings::IFLA_ADDRESS;
+pub(crate) const IFLA_LINKINFO: u32 = bindings::IFLA_LINKINFO;
+pub(crate) const IFLA_INFO_DATA: u16 = bindings::IFLA_INFO_DATA as u16;
+
 /// A kind of Ethernet-type virtual device, and the private state of each device of that kind.
 pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
     /// The rtnetlink kind (`ip link add ... type KIND`).

@@ -20,18 +20,18 @@ use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// `AF_INET`, `AF_INET6`.
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
-/// `ETH_P_IP`, `ETH_P_IPV6`.
-pub(crate) const ETH_P_IP: u16 = 0x0800;
-pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
-/// `ETH_P_TEB`: an Ethernet frame where an IP packet is expected (raw IP devices).
-pub(crate) const ETH_P_TEB: u16 = 0x6558;
-/// `ETH_HLEN`.
-const ETH_HLEN: usize = 14;
-/// UDP header length.
-pub(crate) const UDP_HLEN: usize = 8;
+const AF_INET: u8 = bindings::AF_INET as u8;
+const AF_INET6: u8 = bindings::AF_INET6 as u8;
+pub(crate) const ETH_P_IP: u16 = bindings::ETH_P_IP as u16;
+pub(crate) const ETH_P_IPV6: u16 = bindings::ETH_P_IPV6 as u16;
+/// An Ethernet frame where an IP packet is expected (raw IP devices).
+pub(crate) const ETH_P_TEB: u16 = bindings::ETH_P_TEB as u16;
+pub(crate) const ETH_HLEN: usize = bindings::ETH_HLEN as usize;
+pub(crate) const UDP_HLEN: usize = core::mem::size_of::<bindings::udphdr>();
+/// Fixed IPv4 header (no options) and IPv6 header lengths.
+const IPV4_HLEN: usize = core::mem::size_of::<bindings::iphdr>();
+const IPV6_HLEN: usize = core::mem::size_of::<bindings::ipv6hdr>();
+const _: () = assert!(UDP_HLEN == 8 && IPV4_HLEN == 20 && IPV6_HLEN == 40 && ETH_HLEN == 14);
 
 /// Receives the packets that arrive on a tunnel socket.
 pub(crate) trait EncapRcv: Sync {
@@ -534,7 +534,8 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
         let Some(dst_entry) = route.lookup(&mut key, &mut saddr4, &mut saddr6) else {
             return free(TxError::NoRoute);
         };
-        let overhead: u32 = if e.dst.v6 { 40 + 8 + 8 } else { 20 + 8 + 8 };
+        let ip_hlen = if e.dst.v6 { IPV6_HLEN } else { IPV4_HLEN };
+        let overhead = (ip_hlen + UDP_HLEN + e.header.len()) as u32;
         if let (Some(r), true) = (e.routes, slot.is_null()) {
             let saddr = if e.dst.v6 {
                 core::ptr::addr_of!(saddr6).cast()
@@ -651,7 +652,7 @@ pub(crate) fn forward_native(
             return Err(TxError::NoRoute);
         };
         bindings::skb_scrub_packet(skb, false);
-        (*skb).cb = [0; 48];
+        (*skb).cb.fill(0);
         bindings::lisp_skb_dst_set(skb, route.as_ptr());
         if dst.v6 {
             bindings::ip6_local_out(net.as_raw(), core::ptr::null_mut(), skb);
@@ -787,8 +788,12 @@ pub(crate) fn decap(
             bindings::lisp_skb_dst_set_metadata(skb, md);
         }
         bindings::lisp_skb_reset_network_header(skb);
-        let min = if inner_proto == ETH_P_IPV6 { 40 } else { 20 };
-        if !bindings::lisp_pskb_may_pull(skb, min) {
+        let min = if inner_proto == ETH_P_IPV6 {
+            IPV6_HLEN
+        } else {
+            IPV4_HLEN
+        };
+        if !bindings::lisp_pskb_may_pull(skb, min as u32) {
             return RxError::Truncated.free(raw);
         }
         let outer = (*skb).head.offset(outer_off).cast();
