@@ -4,7 +4,7 @@
 //!
 //! `ovs-vsctl ... type=lisp options:remote_ip=flow options:key=flow` makes the OVS kernel
 //! datapath ask for vport type 105, which `lisp_vport.ko` (rust/vport) provides by calling
-//! [`create`] here through the exported `lisp_vport_dev_create`. The device is an external-mode
+//! [`create`] here through the exported `lisp_vport_dev_create` (`export_vport_dev_create!`). The device is an external-mode
 //! lisp device (locator and instance ID per packet, from the tunnel metadata the datapath sets
 //! with `set_field:...->tun_dst` and `set_tunnel:IID`) of the raw IP kind: OVS treats a LISP
 //! port as a legacy layer-3 port, hands it bare IP packets (after a `pop_eth` action) and
@@ -19,12 +19,15 @@
 
 use crate::device::{Config, Lisp};
 use crate::sys::bindings;
+use crate::sys::export::export_vport_dev_create;
 use crate::sys::genl::Net;
 use crate::sys::rtnl;
 use crate::uapi;
 use core::ffi::CStr;
 use core::ptr::NonNull;
 use kernel::prelude::*;
+
+export_vport_dev_create!(create);
 
 /// Creates, registers and brings up the device of an OVS LISP vport named `name` in `net`,
 /// listening on UDP port `port`, delivering Ethernet frames if `ethernet`, else bare IP.

@@ -30,7 +30,7 @@ pub(crate) mod bindings {
 }
 
 pub(crate) mod errno;
-mod export;
+pub(crate) mod export;
 pub(crate) mod genl;
 mod layout;
 mod layout_check;
