@@ -5,6 +5,7 @@
 
 use crate::device::{Lisp, Stat};
 use crate::map_cache::Entry;
+use crate::netlink;
 use crate::proto::header::LispHeader;
 use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
 use crate::sys::rcu::ReadGuard;
@@ -109,6 +110,13 @@ fn verdict(e: &Entry, hash: u32) -> Verdict {
     }
 }
 
+/// Tells the "events" group about a packet without a mapping, within the rate limit.
+fn miss(lisp: &Lisp, dev: &NetDevice, iid: u32, eid: &[u8]) {
+    if lisp.miss_allowed() && netlink::notify_miss(dev, iid, eid) {
+        lisp.count(Stat::MissNotify);
+    }
+}
+
 /// Transmits `skb` on `dev`, whose state is `lisp`.
 pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
     // A raw IP device (an OVS vport's) is given bare IP packets, or Ethernet frames marked
@@ -141,14 +149,14 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
             // A map resolver has nothing to say about link-local and multicast destinations
             // (the neighbour discovery and MLD of the stacks around the device): no event.
             if !inner.link_scope() {
-                lisp.miss(dev, iid, inner.dst());
+                miss(lisp, dev, iid, inner.dst());
             }
             return lisp.drop_tx(dev, skb, Stat::TxNoMapping);
         }
         Verdict::Forward => return forward(lisp, dev, skb, &inner),
         Verdict::Negative { notify } => {
             if notify {
-                lisp.miss(dev, iid, inner.dst());
+                miss(lisp, dev, iid, inner.dst());
             }
             return lisp.drop_tx(dev, skb, Stat::TxNegative);
         }

@@ -11,6 +11,7 @@ use kernel::prelude::*;
 mod decap;
 mod device;
 mod encap;
+mod link;
 mod map_cache;
 mod netlink;
 mod share;
