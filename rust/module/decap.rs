@@ -6,9 +6,10 @@
 use crate::device::{Lisp, Stat};
 use crate::proto::header::{inner_fits, LispHeader, LISP_HEADER_LEN};
 use crate::proto::rloc;
-use crate::share::Receivers;
+use crate::share::{Receivers, Share};
 use crate::sys::netdev::{DropReason, SkBuff};
-use crate::sys::tunnel::{self, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
+use crate::sys::rcu::ReadGuard;
+use crate::sys::tunnel::{self, EncapRcv, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
 use crate::uapi::LISP_DECAP_MAC;
 
 /// Copies the outer TTL into the inner header when it is smaller (RFC 9300 section 5.3), fixing
@@ -54,6 +55,15 @@ fn from_rloc(lisp: &Lisp, skb: &mut SkBuff, iid: u32, proto: u16, outer_v6: bool
     lisp.map()
         .lookup(iid, &inner[..len], |_, e| rloc::lists(&e.rlocs, outer))
         .unwrap_or(false)
+}
+
+/// The receive path starts here: a UDP tunnel socket hands each packet to the share that
+/// opened it, which knows the devices it may be for.
+impl EncapRcv for Share {
+    fn encap_rcv(&self, skb: SkBuff) {
+        let rcu = ReadGuard::new();
+        rcv(self.receivers(&rcu), skb);
+    }
 }
 
 /// Handles a packet received on a socket that delivers to `rx`; `skb->data` is at its UDP

@@ -8,14 +8,13 @@
 //! such device goes up and released when the last one goes down. Writers (open, stop, a change
 //! of instance ID) run under RTNL; receivers find the devices under RCU.
 
-use crate::decap;
 use crate::device::Lisp;
 use crate::sys::errno;
 use crate::sys::genl::Net;
-use crate::sys::netdev::{self, NetDevice, SkBuff};
+use crate::sys::netdev::{self, NetDevice};
 use crate::sys::rcu::{self, RcuBox, ReadGuard};
 use crate::sys::rtnl::{self, downcast};
-use crate::sys::tunnel::{EncapRcv, IpAddr, Socket, SocketRef, SocketSlot};
+use crate::sys::tunnel::{IpAddr, Socket, SocketRef, SocketSlot};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::alloc::KVec;
@@ -147,7 +146,7 @@ impl Share {
     }
 
     /// The devices the socket delivers to.
-    fn receivers<'a>(&'a self, _rcu: &'a ReadGuard) -> &'a Receivers {
+    pub(crate) fn receivers<'a>(&'a self, _rcu: &'a ReadGuard) -> &'a Receivers {
         // SAFETY: Never null; a replaced table is freed only after a grace period, which `_rcu`
         // holds off.
         unsafe { &*self.receivers.load(Ordering::Acquire) }
@@ -194,13 +193,6 @@ impl Drop for Share {
         rcu::synchronize_net();
         // SAFETY: Never null, owned by the share; no reader is left (see above).
         drop(unsafe { RcuBox::from_raw(NonNull::new_unchecked(*self.receivers.get_mut())) });
-    }
-}
-
-impl EncapRcv for Share {
-    fn encap_rcv(&self, skb: SkBuff) {
-        let rcu = ReadGuard::new();
-        decap::rcv(self.receivers(&rcu), skb);
     }
 }
 
