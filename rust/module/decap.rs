@@ -4,35 +4,13 @@
 //! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
 
 use crate::device::{Lisp, Stat};
-use crate::proto::header::{inner_fits, LispHeader, LISP_HEADER_LEN};
+use crate::proto::header::{inherit_ttl, inner_fits, LispHeader, LISP_HEADER_LEN};
 use crate::proto::rloc;
 use crate::share::{Receivers, Share};
 use crate::sys::netdev::{DropReason, SkBuff};
 use crate::sys::rcu::ReadGuard;
 use crate::sys::tunnel::{self, EncapRcv, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
 use crate::uapi::LISP_DECAP_MAC;
-
-/// Copies the outer TTL into the inner header when it is smaller (RFC 9300 section 5.3), fixing
-/// the IPv4 header checksum.
-fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
-    match inner.first().map(|b| b >> 4) {
-        Some(4) if inner.len() >= 20 && outer_ttl < inner[8] => {
-            let old = u16::from_be_bytes([inner[8], inner[9]]);
-            inner[8] = outer_ttl;
-            let new = u16::from_be_bytes([inner[8], inner[9]]);
-            // RFC 1624 incremental update: HC' = ~(~HC + ~m + m').
-            let sum = u32::from(!u16::from_be_bytes([inner[10], inner[11]]))
-                + u32::from(!old)
-                + u32::from(new);
-            let folded = (sum & 0xffff) + (sum >> 16);
-            let folded = (folded & 0xffff) + (folded >> 16);
-            let csum = !(folded as u16);
-            inner[10..12].copy_from_slice(&csum.to_be_bytes());
-        }
-        Some(6) if inner.len() >= 40 && outer_ttl < inner[7] => inner[7] = outer_ttl,
-        _ => {}
-    }
-}
 
 /// The source check (RFC 9300 section 16, IFLA_LISP_SRC_CHECK): whether the outer source
 /// address is one of the RLOCs of the map-cache entry that covers the inner source address in

@@ -174,9 +174,116 @@ pub fn inner_fits(ip: &[u8], len: usize) -> bool {
     }
 }
 
+/// Copies the outer TTL into the inner header when it is smaller (RFC 9300 section 5.3), fixing
+/// the IPv4 header checksum. `inner` holds the start of the inner packet; a buffer shorter than
+/// its fixed header, or another version, is left alone.
+pub fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
+    match inner.first().map(|b| b >> 4) {
+        Some(4) if inner.len() >= 20 && outer_ttl < inner[8] => {
+            let old = u16::from_be_bytes([inner[8], inner[9]]);
+            inner[8] = outer_ttl;
+            let new = u16::from_be_bytes([inner[8], inner[9]]);
+            // RFC 1624 incremental update: HC' = ~(~HC + ~m + m').
+            let sum = u32::from(!u16::from_be_bytes([inner[10], inner[11]]))
+                + u32::from(!old)
+                + u32::from(new);
+            let folded = (sum & 0xffff) + (sum >> 16);
+            let folded = (folded & 0xffff) + (folded >> 16);
+            let csum = !(folded as u16);
+            inner[10..12].copy_from_slice(&csum.to_be_bytes());
+        }
+        Some(6) if inner.len() >= 40 && outer_ttl < inner[7] => inner[7] = outer_ttl,
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ones'-complement sum of a header, folded: 0xffff for a correct IPv4 checksum.
+    fn ipv4_sum(h: &[u8]) -> u16 {
+        let mut sum: u32 = h
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        sum as u16
+    }
+
+    /// A 20-byte IPv4 header with a correct checksum.
+    fn ipv4_header(ttl: u8) -> [u8; 20] {
+        let mut h = [
+            0x45, 0, 0, 84, 0x12, 0x34, 0x40, 0, ttl, 1, 0, 0, 172, 16, 1, 10, 172, 16, 2, 10,
+        ];
+        let csum = !ipv4_sum(&h);
+        h[10..12].copy_from_slice(&csum.to_be_bytes());
+        h
+    }
+
+    #[test]
+    fn inherit_ttl_ipv4_lowers_and_fixes_checksum() {
+        for (inner, outer) in [(64, 3), (255, 0), (64, 63), (1, 0), (200, 17)] {
+            let mut h = ipv4_header(inner);
+            inherit_ttl(&mut h, outer);
+            assert_eq!(h[8], outer);
+            assert_eq!(ipv4_sum(&h), 0xffff, "checksum after {inner} -> {outer}");
+            assert_eq!(
+                h,
+                ipv4_header(outer),
+                "same header as built with TTL {outer}"
+            );
+        }
+    }
+
+    #[test]
+    fn inherit_ttl_keeps_a_smaller_inner_ttl() {
+        for (inner, outer) in [(3, 64), (64, 64), (0, 255)] {
+            let mut h = ipv4_header(inner);
+            inherit_ttl(&mut h, outer);
+            assert_eq!(h, ipv4_header(inner));
+            let mut h6 = [0u8; 40];
+            h6[0] = 0x60;
+            h6[7] = inner;
+            inherit_ttl(&mut h6, outer);
+            assert_eq!(h6[7], inner);
+        }
+    }
+
+    #[test]
+    fn inherit_ttl_ipv6_hop_limit() {
+        let mut h = [0u8; 40];
+        h[0] = 0x60;
+        h[7] = 64;
+        inherit_ttl(&mut h, 5);
+        assert_eq!(h[7], 5);
+        assert!(h
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| i == 0 || i == 7 || b == 0));
+    }
+
+    #[test]
+    fn inherit_ttl_leaves_short_or_unknown_packets() {
+        let full = ipv4_header(64);
+        for n in 0..20 {
+            let mut h = full;
+            inherit_ttl(&mut h[..n], 1);
+            assert_eq!(h, full, "IPv4 cut to {n} bytes");
+        }
+        let mut h6 = [0u8; 39];
+        h6[0] = 0x60;
+        h6[7] = 64;
+        inherit_ttl(&mut h6, 1);
+        assert_eq!(h6[7], 64);
+        let mut other = ipv4_header(64);
+        other[0] = 0x55;
+        let before = other;
+        inherit_ttl(&mut other, 1);
+        assert_eq!(other, before);
+    }
 
     #[test]
     fn nonce_and_instance_id() {
