@@ -55,7 +55,7 @@ test_tcp() {
 		for inner in 172.16.2.10 fd2::10; do
 			bps=$(vm 1 iperf3 -c $inner -t 2 -J | jq -r '.end.sum_received.bits_per_second')
 			echo "# TCP to $inner over outer IPv$fam: ${bps%.*} bit/s"
-			[ "${bps%.*}" -gt 1000000 ] || return 1
+			[ "${bps%.*}" -gt "$TCP_MIN_BPS" ] || return 1
 		done
 	done
 	map 1 4 && map 2 4
