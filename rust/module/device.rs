@@ -6,7 +6,6 @@
 use crate::map_cache::MapCache;
 use crate::share::{Key, Serves, Share};
 use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
-use crate::sys::netlink::{Attr, Attrs};
 use crate::sys::percpu::Counters;
 use crate::sys::rcu::{ArcSlot, ReadGuard};
 use crate::sys::tunnel::{GroCells, IpAddr, RouteCache, SocketRef};
@@ -132,46 +131,6 @@ impl Config {
             map_max: AtomicU32::new(0),
         }
     }
-
-    /// Applies the changeable attributes of `data`.
-    pub(crate) fn apply(&self, data: &Attrs<'_>) {
-        if let Some(v) = data.get(IFLA_LISP_IID).and_then(Attr::get_u32) {
-            self.iid.store(v, Ordering::Relaxed);
-        }
-        if let Some(a) = data.get(IFLA_LISP_TTL) {
-            self.ttl.store(a.get_u8(), Ordering::Relaxed);
-        }
-        if let Some(a) = data.get(IFLA_LISP_TOS) {
-            self.tos.store(a.get_u8(), Ordering::Relaxed);
-        }
-        if let Some(a) = data.get(IFLA_LISP_UDP_CSUM) {
-            self.udp_csum.store(a.get_u8() != 0, Ordering::Relaxed);
-        }
-        if let Some(a) = data.get(IFLA_LISP_NONCE) {
-            self.nonce.store(a.get_u8() != 0, Ordering::Relaxed);
-        }
-        if let Some(a) = data.get(IFLA_LISP_SRC_CHECK) {
-            self.src_check.store(a.get_u8() != 0, Ordering::Relaxed);
-        }
-        if let Some(v) = data.get(IFLA_LISP_MAP_MAX).and_then(Attr::get_u32) {
-            self.map_max.store(v, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Reads `IFLA_LISP_LOCAL`.
-pub(crate) fn local_of(data: &Attrs<'_>) -> Option<([u8; 16], bool)> {
-    let a = data.get(IFLA_LISP_LOCAL)?;
-    let d = a.data();
-    let mut addr = [0u8; 16];
-    addr.get_mut(..d.len())?.copy_from_slice(d);
-    Some((addr, d.len() == 16))
-}
-
-/// Reads `IFLA_LISP_PORT` (network byte order) in host order.
-pub(crate) fn port_of(data: &Attrs<'_>) -> Option<u16> {
-    let d = data.get(IFLA_LISP_PORT)?.data();
-    Some(u16::from_be_bytes([*d.first()?, *d.get(1)?]))
 }
 
 /// The private state of one lisp device.

@@ -4,7 +4,7 @@
 //! `IFLA_LISP_*` settings, changes, `ip -d link show`, up and down (joining and leaving the
 //! shared UDP sockets), transmit (handed to [`crate::encap`]) and the periodic map-cache sweep.
 
-use crate::device::{local_of, port_of, Config, Lisp};
+use crate::device::{Config, Lisp};
 use crate::encap;
 use crate::netlink;
 use crate::share::{self, Key, Serves};
@@ -19,6 +19,48 @@ use core::ffi::CStr;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::BStr;
+
+impl Config {
+    /// Applies the changeable attributes of `data`.
+    fn apply(&self, data: &Attrs<'_>) {
+        if let Some(v) = data.get(IFLA_LISP_IID).and_then(Attr::get_u32) {
+            self.iid.store(v, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_TTL) {
+            self.ttl.store(a.get_u8(), Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_TOS) {
+            self.tos.store(a.get_u8(), Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_UDP_CSUM) {
+            self.udp_csum.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_NONCE) {
+            self.nonce.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(a) = data.get(IFLA_LISP_SRC_CHECK) {
+            self.src_check.store(a.get_u8() != 0, Ordering::Relaxed);
+        }
+        if let Some(v) = data.get(IFLA_LISP_MAP_MAX).and_then(Attr::get_u32) {
+            self.map_max.store(v, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Reads `IFLA_LISP_LOCAL`.
+fn local_of(data: &Attrs<'_>) -> Option<([u8; 16], bool)> {
+    let a = data.get(IFLA_LISP_LOCAL)?;
+    let d = a.data();
+    let mut addr = [0u8; 16];
+    addr.get_mut(..d.len())?.copy_from_slice(d);
+    Some((addr, d.len() == 16))
+}
+
+/// Reads `IFLA_LISP_PORT` (network byte order) in host order.
+fn port_of(data: &Attrs<'_>) -> Option<u16> {
+    let d = data.get(IFLA_LISP_PORT)?.data();
+    Some(u16::from_be_bytes([*d.first()?, *d.get(1)?]))
+}
 
 /// Why a device cannot serve the instance ID it asks for.
 const IID_IN_USE: &CStr =
