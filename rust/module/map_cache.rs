@@ -11,8 +11,8 @@
 //! period.
 
 use crate::proto::rloc::{self, Rloc};
-use crate::proto::trie::Trie;
-use crate::sys::rcu::{RcuAlloc, RcuBox, ReadGuard};
+use crate::sys::rcu::{RcuBox, ReadGuard};
+use crate::sys::rcu_trie::{RcuTrie, Writer};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, Flags};
 use kernel::new_mutex;
@@ -170,32 +170,19 @@ pub(crate) enum AddMode {
     Replace,
 }
 
-/// What the writer lock protects besides the tries' writer side.
+/// What the writer lock protects: the right to change the tries, and what goes with it.
 struct WriterState {
+    v4: Writer<V4_KEY>,
+    v6: Writer<V6_KEY>,
     /// Entries with a TTL, so that the sweep can be skipped when there are none.
     ttl_entries: usize,
-}
-
-/// The two tries; dropping them frees every node and entry at once.
-struct Tries {
-    v4: Trie<Entry, RcuAlloc, V4_KEY>,
-    v6: Trie<Entry, RcuAlloc, V6_KEY>,
-}
-
-impl Drop for Tries {
-    fn drop(&mut self) {
-        // The device is gone: no reader is left, everything can be freed now.
-        // SAFETY: Every value in the tries came from `RcuBox::into_raw` (see `MapCache::add`).
-        self.v4.destroy(|v| drop(unsafe { RcuBox::from_raw(v) }));
-        // SAFETY: As above.
-        self.v6.destroy(|v| drop(unsafe { RcuBox::from_raw(v) }));
-    }
 }
 
 /// The map-cache of one device.
 #[pin_data]
 pub(crate) struct MapCache {
-    tries: Tries,
+    v4: RcuTrie<Entry, V4_KEY>,
+    v6: RcuTrie<Entry, V6_KEY>,
     #[pin]
     writer: Mutex<WriterState>,
     /// Bumped on every change, so dumps can flag an inconsistent view.
@@ -203,15 +190,27 @@ pub(crate) struct MapCache {
     count: AtomicU32,
 }
 
-/// Calls `$body` with `$t` bound to the trie of `$v6`'s family and `$k` to `$p`'s key in it.
+/// Calls `$body` with `$t` bound to the trie of `$p`'s family and `$k` to `$p`'s key in it;
+/// with `$w`, also `$tw` to that trie's writer in the writer state `$w`.
 macro_rules! with_trie {
     ($self:expr, $p:expr, |$t:ident, $k:ident| $body:expr) => {
         if $p.v6 {
-            let $t = &$self.tries.v6;
+            let $t = &$self.v6;
             let $k = $p.key::<V6_KEY>();
             $body
         } else {
-            let $t = &$self.tries.v4;
+            let $t = &$self.v4;
+            let $k = $p.key::<V4_KEY>();
+            $body
+        }
+    };
+    ($self:expr, $w:expr, $p:expr, |$t:ident, $tw:ident, $k:ident| $body:expr) => {
+        if $p.v6 {
+            let ($t, $tw) = (&$self.v6, &mut $w.v6);
+            let $k = $p.key::<V6_KEY>();
+            $body
+        } else {
+            let ($t, $tw) = (&$self.v4, &mut $w.v4);
             let $k = $p.key::<V4_KEY>();
             $body
         }
@@ -221,12 +220,19 @@ macro_rules! with_trie {
 impl MapCache {
     /// An empty map-cache.
     pub(crate) fn new() -> impl PinInit<Self> {
+        let (v4, w4) = RcuTrie::new();
+        let (v6, w6) = RcuTrie::new();
         pin_init!(Self {
-            tries: Tries {
-                v4: Trie::new(RcuAlloc),
-                v6: Trie::new(RcuAlloc),
-            },
-            writer <- new_mutex!(WriterState { ttl_entries: 0 }, "MapCache::writer"),
+            v4,
+            v6,
+            writer <- new_mutex!(
+                WriterState {
+                    v4: w4,
+                    v6: w6,
+                    ttl_entries: 0,
+                },
+                "MapCache::writer"
+            ),
             generation: AtomicU32::new(1),
             count: AtomicU32::new(0),
         })
@@ -265,32 +271,21 @@ impl MapCache {
         let mut w = self.writer.lock();
         let has_ttl = entry.ttl > 0;
         let plen = prefix.key_len();
-        let old = with_trie!(self, prefix, |t, k| {
-            let exists = t.get_exact(&k, plen).is_some();
+        let old = with_trie!(self, w, prefix, |t, tw, k| {
+            let exists = t.contains(tw, &k, plen);
             if mode == AddMode::Exclusive && exists {
                 return Err(EEXIST);
             }
             if !exists && max != 0 && self.len() >= max {
                 return Err(ENOSPC);
             }
-            let value = entry.into_raw();
-            // SAFETY: Writers are serialised by `self.writer`, held here.
-            match unsafe { t.insert(&k, plen, value) } {
-                Ok(old) => old,
-                Err(_) => {
-                    // SAFETY: `value` was not stored, so it is still ours.
-                    drop(unsafe { RcuBox::from_raw(value) });
-                    return Err(ENOMEM);
-                }
-            }
+            t.insert(tw, &k, plen, entry)?
         });
         if has_ttl {
             w.ttl_entries += 1;
         }
         match old {
             Some(old) => {
-                // SAFETY: The trie handed the replaced value back to us.
-                let old = unsafe { RcuBox::from_raw(old) };
                 if old.ttl > 0 {
                     w.ttl_entries -= 1;
                 }
@@ -306,13 +301,7 @@ impl MapCache {
     pub(crate) fn del(&self, prefix: &Prefix) -> Result {
         let mut w = self.writer.lock();
         let plen = prefix.key_len();
-        let old = with_trie!(self, prefix, |t, k| {
-            // SAFETY: Writers are serialised by `self.writer`, held here.
-            unsafe { t.remove(&k, plen) }
-        })
-        .ok_or(ENOENT)?;
-        // SAFETY: The trie handed the removed value back to us.
-        let old = unsafe { RcuBox::from_raw(old) };
+        let old = with_trie!(self, w, prefix, |t, tw, k| t.remove(tw, &k, plen)).ok_or(ENOENT)?;
         if old.ttl > 0 {
             w.ttl_entries -= 1;
         }
@@ -323,9 +312,9 @@ impl MapCache {
 
     /// Calls `f` with the entry for exactly `prefix`, if any.
     pub(crate) fn get<R>(&self, prefix: &Prefix, f: impl FnOnce(&Entry) -> R) -> Option<R> {
-        let _rcu = ReadGuard::new();
+        let rcu = ReadGuard::new();
         let plen = prefix.key_len();
-        with_trie!(self, prefix, |t, k| t.get_exact(&k, plen).map(f))
+        with_trie!(self, prefix, |t, k| t.get_exact(&rcu, &k, plen).map(f))
     }
 
     /// Calls `f` with the longest-prefix match for `addr` (4 or 16 bytes) in `iid` and the
@@ -336,7 +325,7 @@ impl MapCache {
         addr: &[u8],
         f: impl FnOnce(&Prefix, &Entry) -> R,
     ) -> Option<R> {
-        let _rcu = ReadGuard::new();
+        let rcu = ReadGuard::new();
         let mut a = [0u8; 16];
         a.get_mut(..addr.len())?.copy_from_slice(addr);
         let probe = Prefix {
@@ -346,7 +335,7 @@ impl MapCache {
             plen: 0,
         };
         with_trie!(self, probe, |t, k| {
-            let (entry, plen) = t.lookup(&k)?;
+            let (entry, plen) = t.lookup(&rcu, &k)?;
             let mut matched = Prefix::from_key(&k, plen);
             mask(&mut matched.addr, matched.plen);
             Some(f(&matched, entry))
@@ -361,7 +350,7 @@ impl MapCache {
         iid: Option<u32>,
         mut f: impl FnMut(&Prefix, &Entry) -> bool,
     ) {
-        let _w = self.writer.lock();
+        let w = self.writer.lock();
         let go_on = core::cell::Cell::new(true);
         let mut visit = |key: &[u8], plen: u8, e: &Entry| {
             let p = Prefix::from_key(key, plen);
@@ -387,9 +376,8 @@ impl MapCache {
         };
         if cursor.map_or(true, |c| !c.v6) {
             let after = start(false).map(|p| (p.key::<V4_KEY>(), p.key_len()));
-            self.tries
-                .v4
-                .walk(after.as_ref().map(|(k, l)| (k, *l)), |k, l, e| {
+            self.v4
+                .walk(&w.v4, after.as_ref().map(|(k, l)| (k, *l)), |k, l, e| {
                     visit(k, l, e)
                 });
             if !go_on.get() {
@@ -397,9 +385,8 @@ impl MapCache {
             }
         }
         let after = start(true).map(|p| (p.key::<V6_KEY>(), p.key_len()));
-        self.tries
-            .v6
-            .walk(after.as_ref().map(|(k, l)| (k, *l)), |k, l, e| {
+        self.v6
+            .walk(&w.v6, after.as_ref().map(|(k, l)| (k, *l)), |k, l, e| {
                 visit(k, l, e)
             });
     }

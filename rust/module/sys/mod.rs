@@ -38,6 +38,7 @@ pub(crate) mod netdev;
 pub(crate) mod netlink;
 pub(crate) mod percpu;
 pub(crate) mod rcu;
+pub(crate) mod rcu_trie;
 pub(crate) mod rtnl;
 pub(crate) mod tunnel;
 

@@ -5,12 +5,11 @@
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h).
 
 use super::bindings;
-use crate::proto::trie::{Node, NodeAlloc};
 use core::marker::PhantomData;
 use core::mem::offset_of;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, AllocError, Flags, KBox};
+use kernel::alloc::{AllocError, Flags, KBox};
 use kernel::sync::Arc;
 use kernel::types::Opaque;
 
@@ -204,34 +203,4 @@ unsafe extern "C" fn free_cell<T>(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a `#[repr(C)]` `Cell<T>` (function safety
     // requirement), so the pointers coincide; the cell was allocated by `KBox`.
     drop(unsafe { KBox::from_raw(head.cast::<Cell<T>>()) });
-}
-
-/// The map-cache tries' node allocator: `kmalloc` (charged to the adding task's memory cgroup,
-/// like the entries), and the headless `kvfree_rcu` for nodes readers may still hold. Nodes
-/// carry no `rcu_head` (they have no drop glue), which keeps an IPv4 node at 32 bytes.
-pub(crate) struct RcuAlloc;
-
-// SAFETY: `alloc` moves nodes into `KBox` memory; `free_deferred` frees it after a grace period
-// (tries are read under `rcu_read_lock` only) and `free_now` immediately; both may run on any
-// CPU. Nodes have no drop glue (`Link = ()`), so freeing their memory disposes of them.
-unsafe impl NodeAlloc for RcuAlloc {
-    type Link = ();
-
-    fn new_link(&self) {}
-
-    fn alloc<V, const N: usize>(&self, node: Node<V, (), N>) -> Option<NonNull<Node<V, (), N>>> {
-        let b = KBox::new(node, GFP_KERNEL_ACCOUNT).ok()?;
-        NonNull::new(KBox::into_raw(b))
-    }
-
-    unsafe fn free_deferred<V, const N: usize>(&self, node: NonNull<Node<V, (), N>>) {
-        // SAFETY: `node` is a `kmalloc` allocation from `alloc`, freed once. The trie calls this
-        // from writers, which run in process context, where `kvfree_rcu_mightsleep` may sleep.
-        unsafe { bindings::lisp_kvfree_rcu(node.as_ptr().cast()) };
-    }
-
-    unsafe fn free_now<V, const N: usize>(&self, node: NonNull<Node<V, (), N>>) {
-        // SAFETY: As above; no reader can hold it (function safety requirement).
-        drop(unsafe { KBox::from_raw(node.as_ptr()) });
-    }
 }
