@@ -6,7 +6,7 @@
 use crate::device::{Lisp, Stat};
 use crate::proto::header::{inherit_ttl, inner_fits, LispHeader, LISP_HEADER_LEN};
 use crate::proto::rloc;
-use crate::share::{Receivers, Share};
+use crate::socket::{Claims, Receivers};
 use crate::sys::netdev::{DropReason, SkBuff};
 use crate::sys::rcu::ReadGuard;
 use crate::sys::tunnel::{self, EncapRcv, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
@@ -35,18 +35,21 @@ fn from_rloc(lisp: &Lisp, skb: &mut SkBuff, iid: u32, proto: u16, outer_v6: bool
         .unwrap_or(false)
 }
 
-/// The receive path starts here: a UDP tunnel socket hands each packet to the share that
-/// opened it, which knows the devices it may be for.
-impl EncapRcv for Share {
+/// The receive path starts here: a UDP tunnel socket hands each packet to its receivers, which
+/// know the devices it may be for.
+impl EncapRcv for Receivers<Lisp> {
     fn encap_rcv(&self, skb: SkBuff) {
         let rcu = ReadGuard::new();
-        rcv(self.receivers(&rcu), skb);
+        match self.claims(&rcu) {
+            Some(claims) => rcv(claims, skb),
+            None => skb.drop_reason(DropReason::OtherHost),
+        }
     }
 }
 
 /// Handles a packet received on a socket that delivers to `rx`; `skb->data` is at its UDP
 /// header.
-pub(crate) fn rcv(rx: &Receivers, mut skb: SkBuff) {
+pub(crate) fn rcv(rx: &Claims<Lisp>, mut skb: SkBuff) {
     const HLEN: usize = UDP_HLEN + LISP_HEADER_LEN;
     // Whom to blame for a packet no device takes.
     let refuse = |skb, stat| match rx.fallback() {

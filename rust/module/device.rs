@@ -4,7 +4,7 @@
 //! rtnetlink operations are in [`crate::link`].
 
 use crate::map_cache::MapCache;
-use crate::share::{Key, Serves, Share};
+use crate::socket::{Claim, Member, SharedSocket, SocketKey};
 use crate::sys::netdev::{self, DropReason, NetDevice, SkBuff};
 use crate::sys::percpu::Counters;
 use crate::sys::rcu::{ArcSlot, ReadGuard};
@@ -141,7 +141,7 @@ pub(crate) struct Lisp {
     stats: Counters<STATS>,
     config: Config,
     /// The UDP sockets, shared with other devices, while the device is up: IPv4, IPv6.
-    shares: [ArcSlot<Share>; 2],
+    sockets: [ArcSlot<SharedSocket<Lisp>>; 2],
     gro: GroCells,
     routes: RouteCache,
     /// Start (jiffies) of the current cache-miss rate-limit window, and misses sent in it.
@@ -202,14 +202,7 @@ impl Lisp {
 
     /// The socket for locators of one family, while the device is up.
     pub(crate) fn socket<'a>(&'a self, v6: bool, rcu: &'a ReadGuard) -> Option<SocketRef<'a>> {
-        self.shares[usize::from(v6)].get(rcu)?.socket(rcu)
-    }
-
-    /// The device's socket for `key`, if it has that one open.
-    pub(crate) fn share_for(&self, key: &Key) -> Option<Arc<Share>> {
-        self.shares[usize::from(key.v6)]
-            .get_arc()
-            .filter(|s| s.is(key))
+        self.sockets[usize::from(v6)].get(rcu)?.socket(rcu)
     }
 
     /// The local locator the device's sockets are bound to, if any.
@@ -217,12 +210,12 @@ impl Lisp {
         self.config.local.map(|(addr, v6)| IpAddr { addr, v6 })
     }
 
-    /// What the device receives from its sockets.
-    pub(crate) fn serves(&self) -> Serves {
+    /// What the device takes from its sockets.
+    pub(crate) fn claim(&self) -> Claim {
         if self.config.external {
-            Serves::External
+            Claim::External
         } else {
-            Serves::Iid(self.default_iid())
+            Claim::Iid(self.default_iid())
         }
     }
 
@@ -263,8 +256,16 @@ impl Lisp {
     }
 
     /// The device's UDP sockets while it is up (IPv4, IPv6).
-    pub(crate) fn shares(&self) -> &[ArcSlot<Share>; 2] {
-        &self.shares
+    pub(crate) fn sockets(&self) -> &[ArcSlot<SharedSocket<Lisp>>; 2] {
+        &self.sockets
+    }
+}
+
+impl Member for Lisp {
+    fn socket_for(&self, key: &SocketKey) -> Option<Arc<SharedSocket<Self>>> {
+        self.sockets[usize::from(key.v6)]
+            .get_arc()
+            .filter(|s| s.is(key))
     }
 }
 
@@ -277,7 +278,7 @@ impl Lisp {
             map <- MapCache::new(),
             stats,
             config,
-            shares: [ArcSlot::new(), ArcSlot::new()],
+            sockets: [ArcSlot::new(), ArcSlot::new()],
             gro: GroCells::new(),
             routes,
             miss_window: AtomicU64::new(0),

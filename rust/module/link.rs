@@ -7,7 +7,7 @@
 use crate::device::{Config, Lisp};
 use crate::encap;
 use crate::netlink;
-use crate::share::{self, Key, Serves};
+use crate::socket::{Claim, SharedSocket, SocketKey};
 use crate::sys::errno;
 use crate::sys::genl::Writer;
 use crate::sys::netdev::{self, DeviceSetup, NetDevice, SkBuff};
@@ -190,7 +190,7 @@ impl LinkDriver for Lisp {
         Ok(())
     }
 
-    fn change_link(&self, _dev: &NetDevice, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
+    fn change_link(&self, dev: &NetDevice, data: &Attrs<'_>, extack: &mut ExtAck<'_>) -> Result {
         let c = &self.config();
         let fixed = [
             (IFLA_LISP_PORT, port_of(data).is_some_and(|p| p != c.port)),
@@ -215,10 +215,10 @@ impl LinkDriver for Lisp {
         }
         if let (false, Some(a)) = (c.external, data.get(IFLA_LISP_IID)) {
             // While the device is up, its sockets must hand it the new instance ID instead.
-            let iid = Serves::Iid(a.get_u32().unwrap_or(0));
-            for slot in self.shares() {
-                if let (Some(s), true) = (slot.get_arc(), iid != self.serves()) {
-                    if let Err(e) = s.serve(self, iid) {
+            let iid = Claim::Iid(a.get_u32().unwrap_or(0));
+            for slot in self.sockets() {
+                if let (Some(s), true) = (slot.get_arc(), iid != self.claim()) {
+                    if let Err(e) = s.claim(dev, iid) {
                         extack.msg_attr(IID_IN_USE, a);
                         return Err(e);
                     }
@@ -264,13 +264,13 @@ impl LinkDriver for Lisp {
             if local.is_some_and(|l| l.v6 != v6) {
                 continue;
             }
-            let key = Key {
+            let key = SocketKey {
                 port: self.config().port,
                 v6,
                 local,
             };
-            match share::join(net, key, self, self.serves()) {
-                Ok(s) => drop(self.shares()[usize::from(v6)].replace(Some(s))),
+            match SharedSocket::join(net, key, dev, self.claim()) {
+                Ok(s) => drop(self.sockets()[usize::from(v6)].replace(Some(s))),
                 // No IPv6 in this kernel or namespace: IPv4 alone will do.
                 Err(e) if v6 && local.is_none() && e == errno::EAFNOSUPPORT() => {}
                 Err(e) => {
@@ -278,13 +278,13 @@ impl LinkDriver for Lisp {
                         let name = dev.name();
                         let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
                         let name = BStr::from_bytes(&name[..len]);
-                        match self.serves() {
-                            Serves::External => pr_warn!(
+                        match self.claim() {
+                            Claim::External => pr_warn!(
                                 "{}: cannot go up: an external lisp device is up on UDP port {}\n",
                                 name,
                                 key.port
                             ),
-                            Serves::Iid(iid) => pr_warn!(
+                            Claim::Iid(iid) => pr_warn!(
                                 "{}: cannot go up: another lisp device that is up serves instance ID {} on UDP port {}\n",
                                 name,
                                 iid,
@@ -300,18 +300,18 @@ impl LinkDriver for Lisp {
         Ok(())
     }
 
-    fn stop(&self, _dev: &NetDevice) {
-        let shares = [
-            self.shares()[0].replace(None),
-            self.shares()[1].replace(None),
+    fn stop(&self, dev: &NetDevice) {
+        let sockets = [
+            self.sockets()[0].replace(None),
+            self.sockets()[1].replace(None),
         ];
-        for s in shares.iter().flatten() {
-            s.leave(self);
+        for s in sockets.iter().flatten() {
+            s.leave(dev);
         }
         // Receivers that found this device, and transmitters that found the sockets through it,
         // are done after this; the last reference to a socket closes it.
         rcu::synchronize_net();
-        drop(shares);
+        drop(sockets);
         self.gro().destroy();
     }
 

@@ -14,7 +14,7 @@ mod encap;
 mod link;
 mod map_cache;
 mod netlink;
-mod share;
+mod socket;
 mod sys;
 mod vport;
 

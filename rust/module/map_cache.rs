@@ -11,8 +11,8 @@
 //! period.
 
 use crate::proto::rloc::{self, Rloc};
-use crate::sys::rcu::{RcuBox, ReadGuard};
-use crate::sys::rcu_trie::{RcuTrie, Writer};
+use crate::sys::rcu::{RcuBox, ReadGuard, Writer};
+use crate::sys::rcu_trie::RcuTrie;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, Flags};
 use kernel::new_mutex;
@@ -172,8 +172,8 @@ pub(crate) enum AddMode {
 
 /// What the writer lock protects: the right to change the tries, and what goes with it.
 struct WriterState {
-    v4: Writer<V4_KEY>,
-    v6: Writer<V6_KEY>,
+    v4: Writer,
+    v6: Writer,
     /// Entries with a TTL, so that the sweep can be skipped when there are none.
     ttl_entries: usize,
 }

@@ -46,6 +46,7 @@ const struct genl_info *lisp_genl_info_dump(struct netlink_callback *cb) { retur
 void lisp_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr) { genl_dump_check_consistent(cb, hdr); }
 int lisp_genl_has_listeners(struct net *net) { return genl_has_listeners(&lisp_genl_family, net, LISP_MCGRP_EVENTS_INDEX); }
 u32 lisp_skb_len(const struct sk_buff *skb) { return skb->len; }
+void lisp_dev_hold(struct net_device *dev) { dev_hold(dev); }
 void lisp_dev_put(struct net_device *dev) { dev_put(dev); }
 struct net *lisp_dev_net(const struct net_device *dev) { return dev_net(dev); }
 struct net_device *lisp_next_netdev_rcu(struct net *net, unsigned long *ifindex) { return xa_find(&net->dev_by_index, ifindex, ULONG_MAX, XA_PRESENT); }
@@ -68,7 +69,6 @@ u64 lisp_percpu_read(u64 __percpu *counters, unsigned int idx, int cpu) { return
 bool lisp_cpu_possible(int cpu) { return cpu_possible(cpu); }
 u64 *lisp_this_cpu_u64(u64 __percpu *p) { return this_cpu_ptr(p); }
 unsigned int lisp_nr_cpu_ids(void) { return nr_cpu_ids; }
-struct net_device *lisp_netdev_from_priv(void *priv) { return priv - ALIGN(sizeof(struct net_device), NETDEV_ALIGN); }
 
 __be16 lisp_udp_flow_src_port(struct net *net, struct sk_buff *skb) { return udp_flow_src_port(net, skb, 0, 0, true); }
 int lisp_udp_tunnel_handle_offloads(struct sk_buff *skb, bool udp_csum) { return udp_tunnel_handle_offloads(skb, udp_csum); }

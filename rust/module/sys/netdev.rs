@@ -252,6 +252,20 @@ unsafe impl Send for DeviceRef {}
 unsafe impl Sync for DeviceRef {}
 
 impl DeviceRef {
+    /// Takes a reference to `dev`.
+    pub(crate) fn new(dev: &NetDevice) -> Self {
+        // SAFETY: The device is valid for the duration of the borrow; the reference taken keeps
+        // it so afterwards.
+        unsafe { bindings::lisp_dev_hold(dev.as_raw()) };
+        // INVARIANT: Held just above.
+        Self(NonNull::from(dev).cast())
+    }
+
+    /// Whether the reference is to `dev`.
+    pub(crate) fn is(&self, dev: &NetDevice) -> bool {
+        core::ptr::eq(self.0.as_ptr(), dev.as_raw())
+    }
+
     /// Looks a device up by interface index in `net`.
     pub(crate) fn by_index(net: Net<'_>, ifindex: i32) -> Option<Self> {
         // SAFETY: `net` is live; the call returns a held device or null.
@@ -275,6 +289,12 @@ impl core::ops::Deref for DeviceRef {
     fn deref(&self) -> &NetDevice {
         // SAFETY: We hold a reference, so the device is alive as long as `self` (type invariant).
         unsafe { NetDevice::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Clone for DeviceRef {
+    fn clone(&self) -> Self {
+        Self::new(self)
     }
 }
 

@@ -8,7 +8,7 @@ use super::bindings;
 use core::marker::PhantomData;
 use core::mem::offset_of;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use kernel::alloc::{AllocError, Flags, KBox};
 use kernel::sync::Arc;
 use kernel::types::Opaque;
@@ -18,6 +18,104 @@ use kernel::types::Opaque;
 pub(crate) fn synchronize_net() {
     // SAFETY: Plain FFI call; it may sleep, and our callers run in process context.
     unsafe { bindings::synchronize_net() };
+}
+
+/// Source of the identities that tie a [`Writer`] to the object it changes.
+static NEXT_WRITER: AtomicUsize = AtomicUsize::new(1);
+
+/// The right to change one RCU-protected object ([`RcuSlot`], `RcuTrie`): made together with
+/// the object, one per object, not copyable. Its owner keeps it under a lock, so that holding
+/// it mutably proves no other writer runs.
+pub(crate) struct Writer {
+    id: usize,
+}
+
+impl Writer {
+    /// A writer for a new object, which records `id()`.
+    pub(super) fn new() -> Self {
+        Self {
+            id: NEXT_WRITER.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The identity of the object this writer changes.
+    pub(super) fn id(&self) -> usize {
+        self.id
+    }
+}
+
+/// A slot holding an owned object, or nothing, that readers borrow under RCU and its one
+/// [`Writer`] replaces; a replaced object is dropped after a grace period.
+///
+/// # Invariants
+///
+/// A non-null `ptr` came from [`RcuBox::into_raw`] and is owned by the slot. Only the holder of
+/// the [`Writer`] with identity `id` changes `ptr`.
+pub(crate) struct RcuSlot<T> {
+    ptr: AtomicPtr<T>,
+    id: usize,
+}
+
+impl<T: Send + Sync> RcuSlot<T> {
+    /// A slot holding `value`, and the right to change it.
+    pub(crate) fn new(value: Option<RcuBox<T>>) -> (Self, Writer) {
+        let w = Writer::new();
+        let ptr = value.map_or(core::ptr::null_mut(), |v| v.into_raw().as_ptr());
+        // INVARIANT: `ptr` is null or owned; the only writer is returned with the slot.
+        let slot = Self {
+            ptr: AtomicPtr::new(ptr),
+            id: w.id(),
+        };
+        (slot, w)
+    }
+
+    /// The object, for a reader under the RCU read lock.
+    pub(crate) fn get<'a>(&'a self, _rcu: &'a ReadGuard) -> Option<&'a T> {
+        // SAFETY: A non-null pointer is owned by the slot (type invariant); a replaced object
+        // is freed only after a grace period, which `_rcu` holds off.
+        unsafe { self.ptr.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// The object, for its writer, which may sleep while it borrows it. `None` also when `w`
+    /// is not this slot's writer.
+    pub(crate) fn get_for<'a>(&'a self, w: &'a Writer) -> Option<&'a T> {
+        if w.id() != self.id {
+            return None;
+        }
+        // SAFETY: Only the writer, borrowed for as long as the result, replaces the object
+        // (type invariant), so it stays in the slot.
+        unsafe { self.ptr.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Publishes `value`; the object it replaces is dropped after a grace period. Returns
+    /// `value` back, unpublished, when `w` is not this slot's writer.
+    pub(crate) fn replace(
+        &self,
+        w: &mut Writer,
+        value: Option<RcuBox<T>>,
+    ) -> Result<(), Option<RcuBox<T>>> {
+        if w.id() != self.id {
+            return Err(value);
+        }
+        let new = value.map_or(core::ptr::null_mut(), |v| v.into_raw().as_ptr());
+        // INVARIANT: `new` is null or owned; `w`, borrowed mutably, is the only writer.
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        if let Some(old) = NonNull::new(old) {
+            // SAFETY: `old` was owned by the slot (type invariant) and is unpublished now.
+            unsafe { RcuBox::from_raw(old) }.drop_deferred();
+        }
+        Ok(())
+    }
+}
+
+impl<T> Drop for RcuSlot<T> {
+    fn drop(&mut self) {
+        if let Some(p) = NonNull::new(*self.ptr.get_mut()) {
+            // SAFETY: Owned by the slot (type invariant); no reader is left, as the slot itself
+            // is going away.
+            drop(unsafe { RcuBox::from_raw(p) });
+        }
+    }
 }
 
 /// A slot holding one reference to an [`Arc<T>`] that readers under RCU can borrow.

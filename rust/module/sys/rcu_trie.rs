@@ -9,10 +9,9 @@
 //! trie's [`Writer`], made together with the trie and not copyable (keep it under a lock).
 
 use super::bindings;
-use super::rcu::{RcuBox, ReadGuard};
+use super::rcu::{RcuBox, ReadGuard, Writer};
 use crate::proto::trie::{Node, NodeAlloc, Trie, TrieError};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, KBox};
 use kernel::prelude::*;
 
@@ -46,14 +45,6 @@ unsafe impl NodeAlloc for RcuAlloc {
     }
 }
 
-/// Source of the tries' identities, which tie a [`Writer`] to its trie.
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-
-/// The right to change one [`RcuTrie`]: there is one per trie.
-pub(crate) struct Writer<const N: usize> {
-    id: usize,
-}
-
 /// A trie mapping `[u8; N]` prefixes to values of type `V`.
 ///
 /// # Invariants
@@ -67,21 +58,19 @@ pub(crate) struct RcuTrie<V, const N: usize> {
 
 impl<V: Send + Sync, const N: usize> RcuTrie<V, N> {
     /// An empty trie and the right to change it.
-    pub(crate) fn new() -> (Self, Writer<N>) {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        // INVARIANT: Empty; the only `Writer` with `id` is returned with it.
-        (
-            Self {
-                trie: Trie::new(RcuAlloc),
-                id,
-            },
-            Writer { id },
-        )
+    pub(crate) fn new() -> (Self, Writer) {
+        let w = Writer::new();
+        // INVARIANT: Empty; the only `Writer` with this identity is returned with it.
+        let trie = Self {
+            trie: Trie::new(RcuAlloc),
+            id: w.id(),
+        };
+        (trie, w)
     }
 
     /// Whether `w` is this trie's writer.
-    fn writes(&self, w: &Writer<N>) -> bool {
-        w.id == self.id
+    fn writes(&self, w: &Writer) -> bool {
+        w.id() == self.id
     }
 
     /// The longest prefix containing `key`: its value and prefix length.
@@ -99,20 +88,22 @@ impl<V: Send + Sync, const N: usize> RcuTrie<V, N> {
         self.trie.get_exact(key, plen)
     }
 
-    /// Whether the prefix `(key, plen)` has a value; for the writer, which may sleep.
-    pub(crate) fn contains(&self, _w: &Writer<N>, key: &[u8; N], plen: u8) -> bool {
-        self.trie.get_exact(key, plen).is_some()
+    /// Whether the prefix `(key, plen)` has a value; for the writer, which may sleep. Holding
+    /// the writer keeps every node in place (`false` for another trie's writer).
+    pub(crate) fn contains(&self, w: &Writer, key: &[u8; N], plen: u8) -> bool {
+        self.writes(w) && self.trie.get_exact(key, plen).is_some()
     }
 
     /// Visits the entries after `after` in order until `f` returns `false` (see `Trie::walk`).
-    /// Holding the writer keeps every entry in place, so `f` may sleep.
+    /// Holding the writer keeps every entry in place, so `f` may sleep (another trie's writer
+    /// sees no entry).
     pub(crate) fn walk(
         &self,
-        _w: &Writer<N>,
+        w: &Writer,
         after: Option<(&[u8; N], u8)>,
         f: impl FnMut(&[u8; N], u8, &V) -> bool,
     ) -> bool {
-        self.trie.walk(after, f)
+        !self.writes(w) || self.trie.walk(after, f)
     }
 
     /// Sets the value of prefix `(key, plen)`, returning the one it replaces, which readers may
@@ -120,7 +111,7 @@ impl<V: Send + Sync, const N: usize> RcuTrie<V, N> {
     /// hold, `ENOMEM` without memory; the trie is unchanged then.
     pub(crate) fn insert(
         &self,
-        w: &mut Writer<N>,
+        w: &mut Writer,
         key: &[u8; N],
         plen: u8,
         value: RcuBox<V>,
@@ -149,7 +140,7 @@ impl<V: Send + Sync, const N: usize> RcuTrie<V, N> {
 
     /// Removes prefix `(key, plen)` and returns its value, which readers may still use: drop it
     /// with [`RcuBox::drop_deferred`].
-    pub(crate) fn remove(&self, w: &mut Writer<N>, key: &[u8; N], plen: u8) -> Option<RcuBox<V>> {
+    pub(crate) fn remove(&self, w: &mut Writer, key: &[u8; N], plen: u8) -> Option<RcuBox<V>> {
         if !self.writes(w) {
             return None;
         }

@@ -78,11 +78,12 @@ pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
     fn periodic(&self, dev: &NetDevice) -> u32;
 }
 
-/// What lives in the private area of a device of kind `T`: the driver's state and the work item
-/// that calls [`LinkDriver::periodic`].
+/// What lives in the private area of a device of kind `T`: the driver's state, and the work
+/// item that calls [`LinkDriver::periodic`] with the device it belongs to.
 #[repr(C)]
 struct Private<T> {
     work: Opaque<bindings::delayed_work>,
+    dev: *mut bindings::net_device,
     inner: T,
 }
 
@@ -141,22 +142,6 @@ pub(crate) fn downcast<T: LinkDriver>(dev: &NetDevice) -> Option<&T> {
     // initialised a `T` in the private area; it is dropped only when the device is freed, which
     // the caller's reference to the device (RCU or counted) prevents.
     Some(unsafe { driver::<T>(dev) })
-}
-
-/// The device whose private state `this` is.
-///
-/// # Safety
-///
-/// `this` must be the private state of a device of kind `T`, i.e. have been initialised by
-/// `newlink_callback` (not a `T` made elsewhere).
-pub(crate) unsafe fn device_of<T: LinkDriver>(this: &T) -> &NetDevice {
-    // CAST: `this` is the `inner` field of the `Private<T>` at the start of the private area.
-    let private = core::ptr::from_ref(this)
-        .cast::<u8>()
-        .wrapping_sub(core::mem::offset_of!(Private<T>, inner));
-    // SAFETY: By the function's safety requirements `private` is a device's private area, and the
-    // device outlives its private state.
-    unsafe { NetDevice::from_raw(bindings::lisp_netdev_from_priv(private.cast_mut().cast())) }
 }
 
 /// The registration of a device kind with rtnetlink.
@@ -312,8 +297,9 @@ unsafe fn register<T: LinkDriver>(ndev: &NetDevice, init: impl PinInit<T, Error>
     let slot = unsafe { core::ptr::addr_of_mut!((*private).inner) };
     // SAFETY: As above.
     unsafe { init.__pinned_init(slot)? };
-    // SAFETY: As above; the work item is initialised before anything can queue it.
+    // SAFETY: As above; the work item and its device are set before anything can queue it.
     unsafe {
+        core::ptr::addr_of_mut!((*private).dev).write(dev);
         bindings::lisp_init_delayed_work(
             Opaque::raw_get(core::ptr::addr_of!((*private).work)),
             Some(work_callback::<T>),
@@ -471,8 +457,9 @@ unsafe extern "C" fn work_callback<T: LinkDriver>(work: *mut bindings::work_stru
     // (`#[repr(C)]`), which is the device's private area.
     let private = work.cast::<Private<T>>();
     // SAFETY: The private area belongs to a device that is still registered: unregistering
-    // cancels this work and waits for it (`uninit_callback`).
-    let dev = unsafe { NetDevice::from_raw(bindings::lisp_netdev_from_priv(private.cast())) };
+    // cancels this work and waits for it (`uninit_callback`). `dev` was set before the work
+    // was first queued.
+    let dev = unsafe { NetDevice::from_raw((*private).dev) };
     // SAFETY: As above; the state was initialised before the work was first queued.
     let next = unsafe { &(*private).inner }.periodic(dev);
     if next > 0 {

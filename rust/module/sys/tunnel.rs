@@ -12,12 +12,13 @@ use super::bindings;
 use super::genl::Net;
 use super::netdev::{DropReason, NetDevice, SkBuff};
 use super::rcu::ReadGuard;
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::error::to_result;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 use kernel::types::Opaque;
 
 const AF_INET: u8 = bindings::AF_INET as u8;
@@ -120,12 +121,18 @@ impl IpAddr {
     }
 }
 
-/// An open UDP tunnel socket.
+/// An open UDP tunnel socket, and a reference to the object its packets go to.
 ///
 /// # Invariants
 ///
-/// `0` is a kernel socket set up by `setup_udp_tunnel_sock`, owned by this object.
-pub(crate) struct Socket(NonNull<bindings::socket>);
+/// `sock` is a kernel socket set up by `setup_udp_tunnel_sock`, owned by this object, whose
+/// user data is `user`: a reference given up by `Arc::into_raw` for a type that `put_user`
+/// takes back.
+pub(crate) struct Socket {
+    sock: NonNull<bindings::socket>,
+    user: *const c_void,
+    put_user: unsafe fn(*const c_void),
+}
 
 // SAFETY: Kernel sockets may be used and released from any thread.
 unsafe impl Send for Socket {}
@@ -134,17 +141,13 @@ unsafe impl Sync for Socket {}
 
 impl Socket {
     /// Opens a socket in `net` on `port`, bound to `local` if given, whose packets go to
-    /// `R::encap_rcv(user, ...)`.
-    ///
-    /// # Safety
-    ///
-    /// `user` must stay valid until the socket is released through [`SocketSlot::release`].
-    pub(crate) unsafe fn open<R: EncapRcv>(
+    /// `user.encap_rcv()`; the socket keeps `user` until it is released.
+    pub(crate) fn open<R: EncapRcv + Send + 'static>(
         net: Net<'_>,
         v6: bool,
         local: Option<&IpAddr>,
         port: u16,
-        user: &R,
+        user: Arc<R>,
     ) -> Result<Self> {
         // SAFETY: All-zero is a valid `udp_port_cfg` (wildcard address, port 0, no flags).
         let mut cfg: bindings::udp_port_cfg = unsafe { core::mem::zeroed() };
@@ -172,22 +175,42 @@ impl Socket {
             }
         })?;
         let sock = NonNull::new(sock).ok_or(EINVAL)?;
+        let user = Arc::into_raw(user).cast::<c_void>();
         // SAFETY: All-zero is a valid `udp_tunnel_sock_cfg` (no callbacks).
         let mut tcfg: bindings::udp_tunnel_sock_cfg = unsafe { core::mem::zeroed() };
-        tcfg.sk_user_data = core::ptr::from_ref(user).cast_mut().cast();
+        tcfg.sk_user_data = user.cast_mut();
         tcfg.encap_type = 1;
         tcfg.encap_rcv = Some(encap_rcv_callback::<R>);
-        // SAFETY: `sock` was just created; `user` outlives it (function safety requirement).
+        // SAFETY: `sock` was just created; its user data, an `R`, is kept alive by the reference
+        // the socket holds until it is released (in `drop`).
         unsafe { bindings::setup_udp_tunnel_sock(net.as_raw(), sock.as_ptr(), &mut tcfg) };
-        // INVARIANT: Created and set up above.
-        Ok(Self(sock))
+        // INVARIANT: Created and set up above, with `user` as user data.
+        Ok(Self {
+            sock,
+            user,
+            put_user: put_arc::<R>,
+        })
     }
+}
+
+/// Gives back a reference that `Arc::<R>::into_raw` gave up.
+///
+/// # Safety
+///
+/// `p` must come from `Arc::<R>::into_raw`, and be given back once.
+unsafe fn put_arc<R>(p: *const c_void) {
+    // SAFETY: From the function's safety requirements.
+    drop(unsafe { Arc::from_raw(p.cast::<R>()) });
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // SAFETY: We own the socket (type invariant).
-        unsafe { bindings::udp_tunnel_sock_release(self.0.as_ptr()) };
+        // SAFETY: We own the socket (type invariant). The call clears its user data and waits
+        // for the receivers in progress before it releases the socket.
+        unsafe { bindings::udp_tunnel_sock_release(self.sock.as_ptr()) };
+        // SAFETY: No receiver is left to use the user data; the reference is the socket's
+        // (type invariant).
+        unsafe { (self.put_user)(self.user) };
     }
 }
 
@@ -195,10 +218,10 @@ impl Drop for Socket {
 ///
 /// # Invariants
 ///
-/// A non-null `ptr` came from `Box`-free ownership transfer of a [`Socket`] (`publish`) and is
+/// A non-null `ptr` came from `KBox::into_raw` of a boxed [`Socket`] given to `publish`, and is
 /// released only by `release`, after a grace period.
 pub(crate) struct SocketSlot {
-    ptr: AtomicPtr<bindings::socket>,
+    ptr: AtomicPtr<Socket>,
 }
 
 impl SocketSlot {
@@ -210,31 +233,32 @@ impl SocketSlot {
     }
 
     /// Makes `sock` visible to the transmit path. Callers serialise (RTNL).
-    pub(crate) fn publish(&self, sock: Socket) {
-        let p = sock.0.as_ptr();
-        core::mem::forget(sock);
-        let old = self.ptr.swap(p, Ordering::Release);
-        if let Some(old) = NonNull::new(old) {
+    pub(crate) fn publish(&self, sock: KBox<Socket>) {
+        // INVARIANT: The slot owns the box from now on.
+        let old = self.ptr.swap(KBox::into_raw(sock), Ordering::Release);
+        if !old.is_null() {
             // Unreachable with balanced open/stop; do not leak it.
-            // INVARIANT: The old pointer was published by us and is owned by the slot.
-            drop(Socket(old));
+            // SAFETY: The old pointer was published by us and is owned by the slot.
+            drop(unsafe { KBox::from_raw(old) });
         }
     }
 
     /// The published socket, for a transmit under the RCU read lock.
     pub(crate) fn get<'a>(&'a self, _rcu: &'a ReadGuard) -> Option<SocketRef<'a>> {
-        NonNull::new(self.ptr.load(Ordering::Acquire)).map(|p| SocketRef(p, PhantomData))
+        // SAFETY: A published socket is freed only after a grace period, which `_rcu` holds off
+        // (type invariant).
+        let sock = unsafe { self.ptr.load(Ordering::Acquire).as_ref() }?;
+        Some(SocketRef(sock.sock, PhantomData))
     }
 
     /// Unpublishes the socket, waits for transmitters and receivers to finish with it, and
     /// releases it.
     pub(crate) fn release(&self) {
         let p = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if let Some(p) = NonNull::new(p) {
-            // SAFETY: Plain FFI call: waits for an RCU grace period.
-            unsafe { bindings::synchronize_net() };
-            // INVARIANT: The slot owned the socket (type invariant); no reader is left.
-            drop(Socket(p));
+        if !p.is_null() {
+            super::rcu::synchronize_net();
+            // SAFETY: The slot owned the socket (type invariant); no reader is left.
+            drop(unsafe { KBox::from_raw(p) });
         }
     }
 }
@@ -262,8 +286,8 @@ unsafe extern "C" fn encap_rcv_callback<R: EncapRcv>(
     };
     // SAFETY: The UDP layer hands the buffer over to us.
     let skb = unsafe { SkBuff::from_raw(skb) };
-    // SAFETY: `sk` is our socket; its user data is the `R` given to `open`, valid until the
-    // socket is released, which waits for receivers (`SocketSlot::release`).
+    // SAFETY: `sk` is our socket; its user data is the `R` given to `open`, kept until the
+    // socket is released, which clears it and waits for receivers first (`Socket::drop`).
     let user = unsafe { bindings::lisp_sk_user_data(sk) }.cast::<R>();
     // SAFETY: As above.
     match unsafe { user.as_ref() } {
