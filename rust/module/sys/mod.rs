@@ -40,6 +40,7 @@ pub(crate) mod percpu;
 pub(crate) mod rcu;
 pub(crate) mod rcu_trie;
 pub(crate) mod rtnl;
+pub(crate) mod skb;
 pub(crate) mod tunnel;
 
 pub(crate) use layout::check as check_layout;

@@ -392,12 +392,9 @@ impl SkBuff {
         if !self.may_pull(len) {
             return false;
         }
-        // SAFETY: We own the buffer, which has at least `len` linear bytes (just checked).
-        unsafe {
-            bindings::skb_pull(self.0.as_ptr(), len as u32);
-            bindings::lisp_skb_reset_network_header(self.0.as_ptr());
-        }
-        true
+        let pulled = self.pull(len);
+        self.reset_network_header();
+        pulled
     }
 
     /// The first `len` bytes from `skb->data`, made writable (unshared); `None` if too short.

@@ -12,6 +12,7 @@ use super::bindings;
 use super::genl::Net;
 use super::netdev::{DropReason, NetDevice, SkBuff};
 use super::rcu::ReadGuard;
+use super::skb::Dst;
 use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -67,11 +68,10 @@ pub(crate) struct TxMetadata {
     pub(crate) csum: bool,
 }
 
-/// `IP_TUNNEL_INFO_TX`, `IP_TUNNEL_INFO_IPV6`, `IP_TUNNEL_CSUM_BIT`, `IP_TUNNEL_KEY_BIT`.
+/// `IP_TUNNEL_INFO_TX`, `IP_TUNNEL_INFO_IPV6`, `IP_TUNNEL_CSUM_BIT`.
 const INFO_TX: u8 = 0x01;
 const INFO_IPV6: u8 = 0x02;
 const CSUM_BIT: usize = 0;
-const KEY_BIT: usize = 2;
 
 impl SkBuff {
     /// The transmit tunnel metadata attached to the packet, if any.
@@ -118,6 +118,22 @@ impl IpAddr {
     fn v4_be(&self) -> u32 {
         let a = &self.addr;
         u32::from_ne_bytes([a[0], a[1], a[2], a[3]])
+    }
+
+    /// An IPv4 address from its `__be32`.
+    fn from_v4_be(v: u32) -> Self {
+        let mut addr = [0u8; 16];
+        addr[..4].copy_from_slice(&v.to_ne_bytes());
+        Self { addr, v6: false }
+    }
+
+    /// The IPv6 address as the kernel stores it.
+    fn in6(&self) -> bindings::in6_addr {
+        bindings::in6_addr {
+            in6_u: bindings::in6_addr__bindgen_ty_1 {
+                u6_addr8: self.addr,
+            },
+        }
     }
 }
 
@@ -355,20 +371,16 @@ impl RouteCache {
         }
     }
 
-    /// Remembers `route` (with source `saddr`) as this CPU's route to `dst`.
-    ///
-    /// # Safety
-    ///
-    /// `route` must be a valid route (the cache takes its own reference); `saddr` points to a
-    /// `__be32` (IPv4) or an `in6_addr` (IPv6).
-    unsafe fn remember(&self, dst: &IpAddr, route: *mut bindings::dst_entry, saddr: *const u8) {
-        // SAFETY: From the function's safety requirements; the cache is initialised.
-        unsafe {
-            if dst.v6 {
-                bindings::dst_cache_set_ip6(self.cache.get(), route, saddr.cast());
-            } else {
-                bindings::dst_cache_set_ip4(self.cache.get(), route, saddr.cast::<u32>().read());
-            }
+    /// Remembers `route` (from source `saddr`) as this CPU's route to `dst`.
+    fn remember(&self, dst: &IpAddr, route: &Dst, saddr: &IpAddr) {
+        if dst.v6 {
+            let saddr = saddr.in6();
+            // SAFETY: The cache is initialised (type invariant); it takes its own reference to
+            // the valid route, and copies the address.
+            unsafe { bindings::dst_cache_set_ip6(self.cache.get(), route.as_raw(), &saddr) };
+        } else {
+            // SAFETY: As above.
+            unsafe { bindings::dst_cache_set_ip4(self.cache.get(), route.as_raw(), saddr.v4_be()) };
         }
         // SAFETY: This CPU's slot, valid and not used concurrently (see `key_slot`).
         unsafe { self.key_slot().write(Self::key_of(dst)) };
@@ -377,11 +389,10 @@ impl RouteCache {
 
 impl Drop for RouteCache {
     fn drop(&mut self) {
-        // SAFETY: Both areas are ours (type invariant) and no transmit can run any more.
-        unsafe {
-            bindings::dst_cache_destroy(self.cache.get());
-            bindings::free_percpu(self.keys.as_ptr().cast());
-        }
+        // SAFETY: The cache is ours (type invariant) and no transmit can run any more.
+        unsafe { bindings::dst_cache_destroy(self.cache.get()) };
+        // SAFETY: As above, for the keys.
+        unsafe { bindings::free_percpu(self.keys.as_ptr().cast()) };
     }
 }
 
@@ -447,7 +458,6 @@ fn not_err<T>(p: *mut T) -> Option<NonNull<T>> {
 
 /// A route lookup towards a locator (or, for native forwarding, an inner destination).
 struct Route<'a> {
-    skb: *mut bindings::sk_buff,
     dev: &'a NetDevice,
     net: Net<'a>,
     sock: &'a SocketRef<'a>,
@@ -457,186 +467,217 @@ struct Route<'a> {
     sport: u16,
     dport: u16,
     tos: u8,
-    /// The `dst_cache` to use, or null.
-    cache: *mut bindings::dst_cache,
+    ttl: u8,
+    /// The route cache to use and fill, if any.
+    cache: Option<&'a RouteCache>,
 }
 
 impl Route<'_> {
     /// Looks the route up with the kernel's UDP tunnel helpers, which refuse a route back
-    /// through `dev` (a loop). Fills the addresses of `key` and the chosen source address of
-    /// the family (`saddr4` or `saddr6`); the caller owns the route returned.
-    ///
-    /// # Safety
-    ///
-    /// `skb` must be a valid buffer the caller owns, and `cache` null or an initialised
-    /// `dst_cache` this CPU may use.
-    unsafe fn lookup(
-        &self,
-        key: &mut bindings::ip_tunnel_key,
-        saddr4: &mut u32,
-        saddr6: &mut bindings::in6_addr,
-    ) -> Option<NonNull<bindings::dst_entry>> {
-        // SAFETY: The buffer, device, namespace and socket (under the RCU read lock `sock`
-        // borrows) are live; `cache` is valid or null (function safety requirements).
-        unsafe {
-            if self.dst.v6 {
-                key.u.ipv6.dst.in6_u.u6_addr8 = self.dst.addr;
-                if let Some(s) = self.src {
-                    key.u.ipv6.src.in6_u.u6_addr8 = s.addr;
-                }
-                not_err(bindings::udp_tunnel6_dst_lookup(
-                    self.skb,
+    /// through `dev` (a loop): the route and the source address it chose.
+    fn lookup(&self, skb: &mut SkBuff) -> Option<(Dst, IpAddr)> {
+        let cached = self
+            .cache
+            .map_or(core::ptr::null_mut(), |c| c.slot_for(self.dst));
+        // SAFETY: All-zero is a valid `ip_tunnel_key` (no addresses, no flags).
+        let mut key: bindings::ip_tunnel_key = unsafe { core::mem::zeroed() };
+        key.tos = self.tos;
+        key.ttl = self.ttl;
+        let (route, saddr) = if self.dst.v6 {
+            key.u.ipv6.dst = self.dst.in6();
+            if let Some(s) = self.src {
+                key.u.ipv6.src = s.in6();
+            }
+            let mut saddr = IpAddr {
+                addr: [0; 16],
+                v6: true,
+            }
+            .in6();
+            // SAFETY: The buffer, device and namespace are live, the socket too (under the RCU
+            // read lock `sock` borrows); `cached` is null or this CPU's initialised `dst_cache`;
+            // `saddr` and `key` are valid for the call.
+            let dst = unsafe {
+                bindings::udp_tunnel6_dst_lookup(
+                    skb.as_raw_ptr(),
                     self.dev.as_raw(),
                     self.net.as_raw(),
                     self.sock.0.as_ptr(),
                     0,
-                    saddr6,
-                    key,
+                    &mut saddr,
+                    &key,
                     self.sport,
                     self.dport,
                     self.tos,
-                    self.cache,
-                ))
-            } else {
-                key.u.ipv4.dst = self.dst.v4_be();
-                if let Some(s) = self.src {
-                    key.u.ipv4.src = s.v4_be();
-                }
-                let rt = not_err(bindings::udp_tunnel_dst_lookup(
-                    self.skb,
+                    cached,
+                )
+            };
+            // SAFETY: The helper initialised the address as bytes.
+            let addr = unsafe { saddr.in6_u.u6_addr8 };
+            (not_err(dst)?, IpAddr { addr, v6: true })
+        } else {
+            key.u.ipv4.dst = self.dst.v4_be();
+            if let Some(s) = self.src {
+                key.u.ipv4.src = s.v4_be();
+            }
+            let mut saddr = 0u32;
+            // SAFETY: As above, without the socket.
+            let rt = unsafe {
+                bindings::udp_tunnel_dst_lookup(
+                    skb.as_raw_ptr(),
                     self.dev.as_raw(),
                     self.net.as_raw(),
                     0,
-                    saddr4,
-                    key,
+                    &mut saddr,
+                    &key,
                     self.sport,
                     self.dport,
                     self.tos,
-                    self.cache,
-                ))?;
-                NonNull::new(bindings::lisp_rt_dst(rt.as_ptr()))
-            }
+                    cached,
+                )
+            };
+            // SAFETY: A route the helper returned (not an error) is a valid `rtable`.
+            let dst = unsafe { bindings::lisp_rt_dst(not_err(rt)?.as_ptr()) };
+            (NonNull::new(dst)?, IpAddr::from_v4_be(saddr))
+        };
+        // SAFETY: The helpers return a route with a reference for the caller.
+        let route = unsafe { Dst::from_raw(route) };
+        if let (Some(c), true) = (self.cache, cached.is_null()) {
+            c.remember(self.dst, &route, &saddr);
         }
+        Some((route, saddr))
     }
+}
+
+/// The outer headers of a packet to send.
+struct Outer<'a> {
+    saddr: IpAddr,
+    daddr: &'a IpAddr,
+    tos: u8,
+    ttl: u8,
+    /// UDP ports, network byte order.
+    sport: u16,
+    dport: u16,
+    csum: bool,
+}
+
+/// Hands `skb` (its LISP header at `data`) with its route to the UDP tunnel layer, which adds
+/// the UDP and IP headers and sends it.
+fn send(skb: SkBuff, route: Dst, sock: &SocketRef<'_>, dev: &NetDevice, o: &Outer<'_>) {
+    let skb = skb.into_raw().as_ptr();
+    let sk = sock_sk(sock);
+    if o.daddr.v6 {
+        let (saddr, daddr) = (o.saddr.in6(), o.daddr.in6());
+        // SAFETY: The buffer and the route's reference are handed over; the socket is alive
+        // under the RCU read lock `sock` borrows; the device is live.
+        unsafe {
+            bindings::udp_tunnel6_xmit_skb(
+                route.into_raw(),
+                sk,
+                skb,
+                dev.as_raw(),
+                &saddr,
+                &daddr,
+                o.tos,
+                o.ttl,
+                0,
+                o.sport,
+                o.dport,
+                !o.csum,
+            )
+        };
+    } else {
+        // SAFETY: As above; an IPv4 route is the `dst` at the start of an `rtable`.
+        unsafe {
+            bindings::udp_tunnel_xmit_skb(
+                route.into_raw().cast(),
+                sk,
+                skb,
+                o.saddr.v4_be(),
+                o.daddr.v4_be(),
+                o.tos,
+                o.ttl,
+                0,
+                o.sport,
+                o.dport,
+                false,
+                !o.csum,
+            )
+        };
+    }
+}
+
+/// Frees `skb` for `err` and returns it.
+fn fail(skb: SkBuff, err: TxError) -> Result<(), TxError> {
+    skb.drop_reason(err.reason());
+    Err(err)
 }
 
 /// Encapsulates the IP packet in `skb` (`data` at its network header) and sends it. The IP
 /// tunnel layer counts it in the device's statistics.
-pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(), TxError> {
-    let raw = skb.into_raw();
-    let free = |err: TxError| {
-        // SAFETY: We still own `raw`.
-        unsafe { SkBuff::from_raw(raw) }.drop_reason(err.reason());
-        Err(err)
+pub(crate) fn xmit(mut skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(), TxError> {
+    let sport = skb.flow_src_port(e.net);
+    let route = Route {
+        dev: e.dev,
+        net: e.net,
+        sock,
+        dst: &e.dst,
+        src: e.src.as_ref(),
+        sport,
+        dport: e.port.to_be(),
+        tos: e.tos,
+        ttl: e.ttl,
+        cache: e.routes,
     };
-    // SAFETY: `raw` is ours; `net` is live. All calls below get valid pointers: the buffer we
-    // own until `udp_tunnel*_xmit_skb` takes it, the device, the socket (alive under the RCU
-    // read lock that `sock` borrows), and a route we own until handed over or released.
-    unsafe {
-        let skb = raw.as_ptr();
-        let sport = bindings::lisp_udp_flow_src_port(e.net.as_raw(), skb);
-        let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
-        key.tos = e.tos;
-        key.ttl = e.ttl;
-        let mut saddr4: u32 = 0;
-        let mut saddr6: bindings::in6_addr = core::mem::zeroed();
-        let slot = e
-            .routes
-            .map_or(core::ptr::null_mut(), |r| r.slot_for(&e.dst));
-        let route = Route {
-            skb,
-            dev: e.dev,
-            net: e.net,
-            sock,
-            dst: &e.dst,
-            src: e.src.as_ref(),
-            sport,
-            dport: e.port.to_be(),
-            tos: e.tos,
-            cache: slot,
-        };
-        let Some(dst_entry) = route.lookup(&mut key, &mut saddr4, &mut saddr6) else {
-            return free(TxError::NoRoute);
-        };
-        let ip_hlen = if e.dst.v6 { IPV6_HLEN } else { IPV4_HLEN };
-        let overhead = (ip_hlen + UDP_HLEN + e.header.len()) as u32;
-        if let (Some(r), true) = (e.routes, slot.is_null()) {
-            let saddr = if e.dst.v6 {
-                core::ptr::addr_of!(saddr6).cast()
-            } else {
-                core::ptr::addr_of!(saddr4).cast()
-            };
-            r.remember(&e.dst, dst_entry.as_ptr(), saddr);
+    let Some((dst, saddr)) = route.lookup(&mut skb) else {
+        return fail(skb, TxError::NoRoute);
+    };
+    let ip_hlen = if e.dst.v6 { IPV6_HLEN } else { IPV4_HLEN };
+    let overhead = (ip_hlen + UDP_HLEN + e.header.len()) as u32;
+    // A packet too big for the path gets its sender told (ICMP): routed, via the inner
+    // route; bridged, by a reply built from the frame and received on the device.
+    if e.bridged {
+        if skb.push(ETH_HLEN).is_none() {
+            return fail(skb, TxError::Buffer);
         }
-        let dst = dst_entry.as_ptr();
-        // A packet too big for the path gets its sender told (ICMP): routed, via the inner
-        // route; bridged, by a reply built from the frame and received on the device.
-        if e.bridged {
-            bindings::skb_push(skb, ETH_HLEN as u32);
-            let r = bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, true);
-            if r != 0 {
-                bindings::dst_release(dst);
-                if r < 0 {
-                    return free(TxError::Buffer);
-                }
-                bindings::skb_scrub_packet(skb, false);
-                bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, e.dev.as_raw()));
-                bindings::netif_rx(skb);
-                return Err(TxError::TooBig);
+        let r = skb.tunnel_check_pmtu(&dst, overhead, true);
+        if r != 0 {
+            drop(dst);
+            if r < 0 {
+                return fail(skb, TxError::Buffer);
             }
-            bindings::skb_pull(skb, ETH_HLEN as u32);
-        } else {
-            bindings::skb_tunnel_check_pmtu(skb, dst, overhead as c_int, false);
+            skb.scrub();
+            if !skb.eth_type_trans(e.dev) {
+                return fail(skb, TxError::Buffer);
+            }
+            skb.netif_rx();
+            return Err(TxError::TooBig);
         }
-        let tos = bindings::lisp_ip_tunnel_ecn_encap(e.tos, skb);
-        bindings::skb_scrub_packet(skb, false);
-        let headroom = bindings::lisp_dst_headroom(dst) + overhead;
-        let off = bindings::lisp_skb_network_offset(skb);
-        if off < 0
-            || bindings::skb_pull(skb, off as u32).is_null() && off > 0
-            || bindings::lisp_skb_cow_head(skb, headroom) != 0
-            || bindings::lisp_udp_tunnel_handle_offloads(skb, e.csum) != 0
-        {
-            bindings::dst_release(dst);
-            return free(TxError::Buffer);
-        }
-        let hdr = bindings::skb_push(skb, 8).cast::<u8>();
-        core::ptr::copy_nonoverlapping(e.header.as_ptr(), hdr, 8);
-        bindings::lisp_skb_set_inner_protocol(skb, e.inner_proto.to_be());
-        if e.dst.v6 {
-            let mut daddr: bindings::in6_addr = core::mem::zeroed();
-            daddr.in6_u.u6_addr8 = e.dst.addr;
-            bindings::udp_tunnel6_xmit_skb(
-                dst,
-                sock_sk(sock),
-                skb,
-                e.dev.as_raw(),
-                &saddr6,
-                &daddr,
-                tos,
-                e.ttl,
-                0,
-                sport,
-                e.port.to_be(),
-                !e.csum,
-            );
-        } else {
-            bindings::udp_tunnel_xmit_skb(
-                dst.cast(),
-                sock_sk(sock),
-                skb,
-                saddr4,
-                e.dst.v4_be(),
-                tos,
-                e.ttl,
-                0,
-                sport,
-                e.port.to_be(),
-                false,
-                !e.csum,
-            );
-        }
+        skb.pull(ETH_HLEN);
+    } else {
+        skb.tunnel_check_pmtu(&dst, overhead, false);
     }
+    let tos = skb.ecn_encap(e.tos);
+    skb.scrub();
+    let headroom = dst.headroom() + overhead;
+    let at_network = usize::try_from(skb.network_offset()).is_ok_and(|off| skb.pull(off));
+    if !at_network || skb.cow_head(headroom).is_err() || skb.udp_tunnel_offloads(e.csum).is_err() {
+        return fail(skb, TxError::Buffer);
+    }
+    let Some(hdr) = skb.push(e.header.len()) else {
+        return fail(skb, TxError::Buffer);
+    };
+    hdr.copy_from_slice(&e.header);
+    skb.set_inner_protocol(e.inner_proto);
+    let outer = Outer {
+        saddr,
+        daddr: &e.dst,
+        tos,
+        ttl: e.ttl,
+        sport,
+        dport: e.port.to_be(),
+        csum: e.csum,
+    };
+    send(skb, dst, sock, e.dev, &outer);
     Ok(())
 }
 
@@ -644,46 +685,31 @@ pub(crate) fn xmit(skb: SkBuff, sock: &SocketRef<'_>, e: &Encap<'_>) -> Result<(
 /// `net` by its own destination `dst`: RFC 9301's "natively forward". A route back through
 /// `dev` is refused (the lookup reports a loop), as the packet would come straight back.
 pub(crate) fn forward_native(
-    skb: SkBuff,
+    mut skb: SkBuff,
     sock: &SocketRef<'_>,
     dev: &NetDevice,
     net: Net<'_>,
     dst: &IpAddr,
 ) -> Result<(), TxError> {
-    let raw = skb.into_raw();
-    // SAFETY: `raw` is ours until a free below or `ip*_local_out` takes it; `net`, `dev` and the
-    // socket (under the RCU read lock `sock` borrows) are live; the route found is ours until
-    // the buffer takes it over.
-    unsafe {
-        let skb = raw.as_ptr();
-        let mut key: bindings::ip_tunnel_key = core::mem::zeroed();
-        let (mut saddr4, mut saddr6) = (0u32, core::mem::zeroed::<bindings::in6_addr>());
-        let route = Route {
-            skb,
-            dev,
-            net,
-            sock,
-            dst,
-            src: None,
-            sport: 0,
-            dport: 0,
-            tos: 0,
-            cache: core::ptr::null_mut(),
-        }
-        .lookup(&mut key, &mut saddr4, &mut saddr6);
-        let Some(route) = route else {
-            SkBuff::from_raw(raw).drop_reason(DropReason::IpOutNoRoutes);
-            return Err(TxError::NoRoute);
-        };
-        bindings::skb_scrub_packet(skb, false);
-        (*skb).cb.fill(0);
-        bindings::lisp_skb_dst_set(skb, route.as_ptr());
-        if dst.v6 {
-            bindings::ip6_local_out(net.as_raw(), core::ptr::null_mut(), skb);
-        } else {
-            bindings::ip_local_out(net.as_raw(), core::ptr::null_mut(), skb);
-        }
-    }
+    let route = Route {
+        dev,
+        net,
+        sock,
+        dst,
+        src: None,
+        sport: 0,
+        dport: 0,
+        tos: 0,
+        ttl: 0,
+        cache: None,
+    };
+    let Some((route, _)) = route.lookup(&mut skb) else {
+        return fail(skb, TxError::NoRoute);
+    };
+    skb.scrub();
+    skb.clear_cb();
+    skb.set_dst(route);
+    skb.local_out(net, dst.v6);
     Ok(())
 }
 
@@ -755,14 +781,9 @@ impl RxError {
         }
     }
 
-    /// Frees `raw` with this reason and returns the error.
-    ///
-    /// # Safety
-    ///
-    /// The caller owns a reference to `raw` and gives it up.
-    unsafe fn free<T>(self, raw: NonNull<bindings::sk_buff>) -> Result<T, Self> {
-        // SAFETY: Ownership is handed over (function safety requirement).
-        unsafe { SkBuff::from_raw(raw) }.drop_reason(self.reason());
+    /// Frees `skb` with this reason and returns the error.
+    fn free<T>(self, skb: SkBuff) -> Result<T, Self> {
+        skb.drop_reason(self.reason());
         Err(self)
     }
 }
@@ -775,7 +796,7 @@ impl RxError {
 /// With `metadata`, the outer addresses and this key (the instance ID) are attached to the
 /// packet as receive tunnel metadata (external mode).
 pub(crate) fn decap(
-    skb: SkBuff,
+    mut skb: SkBuff,
     dev: &NetDevice,
     hdr_len: usize,
     inner_proto: u16,
@@ -783,88 +804,62 @@ pub(crate) fn decap(
     mac: Option<&[u8; 6]>,
     metadata: Option<u32>,
 ) -> Result<Decap, RxError> {
-    let raw = skb.into_raw();
-    // SAFETY: We own `raw` throughout; every call gets the valid buffer. The outer header
-    // stays in the buffer's head while we use its offset: pulling only moves `data`.
-    unsafe {
-        let skb = raw.as_ptr();
-        let outer_off = bindings::lisp_skb_network_header(skb).offset_from((*skb).head);
-        if bindings::__iptunnel_pull_header(
-            skb,
-            hdr_len as c_int,
-            inner_proto.to_be(),
-            false,
-            false,
-        ) != 0
-        {
-            return RxError::Truncated.free(raw);
-        }
-        if let Some(key) = metadata {
-            // The network header still points at the outer header, where `udp_tun_rx_dst`
-            // reads the addresses from.
-            let flags: [usize; 1] = [1 << KEY_BIT];
-            let id = u64::from(key).to_be();
-            let family = if outer_v6 { AF_INET6 } else { AF_INET };
-            let md = bindings::udp_tun_rx_dst(skb, family.into(), flags.as_ptr(), id, 0);
-            if md.is_null() {
-                return RxError::NoMem.free(raw);
-            }
-            bindings::lisp_skb_dst_set_metadata(skb, md);
-        }
-        bindings::lisp_skb_reset_network_header(skb);
-        let min = if inner_proto == ETH_P_IPV6 {
-            IPV6_HLEN
-        } else {
-            IPV4_HLEN
-        };
-        if !bindings::lisp_pskb_may_pull(skb, min as u32) {
-            return RxError::Truncated.free(raw);
-        }
-        let outer = (*skb).head.offset(outer_off).cast();
-        let ecn = if outer_v6 {
-            bindings::lisp_ip6_ecn_decapsulate(outer, skb)
-        } else {
-            bindings::lisp_ip_ecn_decapsulate(outer, skb)
-        };
-        if ecn > 1 {
-            return RxError::Ecn.free(raw);
-        }
-        let Some(mac) = mac else {
-            // `__iptunnel_pull_header` set the protocol (and `pkt_type` to host); the packet
-            // starts at its IP header.
-            bindings::lisp_skb_reset_mac_header(skb);
-            bindings::lisp_skb_set_dev(skb, dev.as_raw());
-            return Ok(Decap {
-                skb: SkBuff::from_raw(raw),
-                ip_at: 0,
-            });
-        };
-        if bindings::lisp_skb_cow_head(skb, ETH_HLEN as u32) != 0 {
-            return RxError::NoMem.free(raw);
-        }
-        let eth = bindings::skb_push(skb, ETH_HLEN as u32).cast::<u8>();
-        core::ptr::copy_nonoverlapping(mac.as_ptr(), eth, 6);
-        core::ptr::copy_nonoverlapping(mac.as_ptr(), eth.add(6), 6);
-        let proto = inner_proto.to_be_bytes();
-        *eth.add(12) = proto[0];
-        *eth.add(13) = proto[1];
-        let whole = dev.is_raw_ip();
-        if whole {
-            // No link layer of its own to consume: the frame is the packet.
-            bindings::lisp_skb_reset_mac_header(skb);
-            bindings::lisp_skb_set_dev(skb, dev.as_raw());
-            bindings::lisp_skb_set_protocol(skb, ETH_P_TEB.to_be());
-        } else {
-            bindings::lisp_skb_set_protocol(skb, bindings::eth_type_trans(skb, dev.as_raw()));
-        }
-        // The fixed MAC is not the device's: deliver to the host anyway (routed mode); a
-        // bridge port still sees the frame as it is.
-        bindings::lisp_skb_set_pkt_type_host(skb);
-        Ok(Decap {
-            skb: SkBuff::from_raw(raw),
-            ip_at: if whole { ETH_HLEN } else { 0 },
-        })
+    // The outer header stays in the buffer's head: pulling only moves `data`.
+    let outer_at = skb.network_header_at();
+    if !skb.iptunnel_pull_header(hdr_len, inner_proto) {
+        return RxError::Truncated.free(skb);
     }
+    if let Some(key) = metadata {
+        // The network header still points at the outer header, where the metadata's
+        // addresses are read from.
+        if skb.attach_rx_metadata(outer_v6, key).is_err() {
+            return RxError::NoMem.free(skb);
+        }
+    }
+    skb.reset_network_header();
+    let min = if inner_proto == ETH_P_IPV6 {
+        IPV6_HLEN
+    } else {
+        IPV4_HLEN
+    };
+    if !skb.may_pull(min) {
+        return RxError::Truncated.free(skb);
+    }
+    if skb.ecn_decapsulate(outer_at, outer_v6) > 1 {
+        return RxError::Ecn.free(skb);
+    }
+    let Some(mac) = mac else {
+        // `__iptunnel_pull_header` set the protocol (and `pkt_type` to host); the packet
+        // starts at its IP header.
+        skb.reset_mac_header();
+        skb.set_dev(dev);
+        return Ok(Decap { skb, ip_at: 0 });
+    };
+    if skb.cow_head(ETH_HLEN as u32).is_err() {
+        return RxError::NoMem.free(skb);
+    }
+    let Some(eth) = skb.push(ETH_HLEN) else {
+        return RxError::NoMem.free(skb);
+    };
+    eth[..6].copy_from_slice(mac);
+    eth[6..12].copy_from_slice(mac);
+    eth[12..].copy_from_slice(&inner_proto.to_be_bytes());
+    let whole = dev.is_raw_ip();
+    if whole {
+        // No link layer of its own to consume: the frame is the packet.
+        skb.reset_mac_header();
+        skb.set_dev(dev);
+        skb.set_protocol(ETH_P_TEB);
+    } else if !skb.eth_type_trans(dev) {
+        return RxError::Truncated.free(skb);
+    }
+    // The fixed MAC is not the device's: deliver to the host anyway (routed mode); a
+    // bridge port still sees the frame as it is.
+    skb.set_pkt_type_host();
+    Ok(Decap {
+        skb,
+        ip_at: if whole { ETH_HLEN } else { 0 },
+    })
 }
 
 impl Decap {
@@ -876,14 +871,13 @@ impl Decap {
 
     /// Delivers the packet through the device's GRO cells.
     pub(crate) fn deliver(self, cells: &GroCells, dev: &NetDevice) {
-        let raw = self.skb.into_raw();
-        // SAFETY: We own the buffer and hand it to GRO; the cells are initialised while the
-        // device is up (the socket that brought this packet exists only then).
-        unsafe {
-            let len = bindings::lisp_skb_len(raw.as_ptr());
-            if bindings::gro_cells_receive(cells.0.get(), raw.as_ptr()) == 0 {
-                bindings::lisp_dev_sw_netstats_rx_add(dev.as_raw(), len);
-            }
+        let len = self.skb.len() as u32;
+        let skb = self.skb.into_raw();
+        // SAFETY: We hand the buffer to GRO; the cells are initialised while the device is up
+        // (the socket that brought this packet exists only then).
+        if unsafe { bindings::gro_cells_receive(cells.0.get(), skb.as_ptr()) } == 0 {
+            // SAFETY: The device is live; its per-CPU statistics are set up (`tstats`).
+            unsafe { bindings::lisp_dev_sw_netstats_rx_add(dev.as_raw(), len) };
         }
     }
 }
