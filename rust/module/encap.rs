@@ -169,11 +169,16 @@ pub(crate) fn xmit(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff) {
         LISP_TOS_INHERIT => inner.dsfield & !0x3,
         t => t,
     };
-    let src = c.local.map(|(addr, v6)| IpAddr { addr, v6 });
-    let csum = c.udp_csum.load(Ordering::Relaxed);
-    send(
-        lisp, dev, skb, &inner, iid, dst, src, c.port, tos, ttl, csum,
-    );
+    let tunnel = Tunnel {
+        iid,
+        dst,
+        src: lisp.local(),
+        port: c.port,
+        tos,
+        ttl,
+        csum: c.udp_csum.load(Ordering::Relaxed),
+    };
+    send(lisp, dev, skb, &inner, &tunnel);
 }
 
 /// Sends the inner packet natively, routed by its destination in the device's namespace.
@@ -205,37 +210,43 @@ fn xmit_external(lisp: &Lisp, dev: &NetDevice, skb: SkBuff, inner: &Inner) {
         // Nothing said where to send it.
         return lisp.drop_tx_as(dev, skb, Stat::TxNoMapping, DropReason::TunnelTxInfo);
     };
-    let c = lisp.config();
-    let ttl = if md.ttl != 0 { md.ttl } else { inner.ttl };
-    let port = if md.port != 0 { md.port } else { c.port };
-    let src = md.src.or(c.local.map(|(addr, v6)| IpAddr { addr, v6 }));
-    let iid = md.key & LISP_IID_MAX;
-    send(
-        lisp, dev, skb, inner, iid, md.dst, src, port, md.tos, ttl, md.csum,
-    );
+    let tunnel = Tunnel {
+        iid: md.key & LISP_IID_MAX,
+        dst: md.dst,
+        src: md.src.or(lisp.local()),
+        port: if md.port != 0 { md.port } else { lisp.port() },
+        tos: md.tos,
+        ttl: if md.ttl != 0 { md.ttl } else { inner.ttl },
+        csum: md.csum,
+    };
+    send(lisp, dev, skb, inner, &tunnel);
+}
+
+/// Where a packet goes, and its outer headers.
+struct Tunnel {
+    /// Instance ID of the LISP header.
+    iid: u32,
+    /// Destination locator.
+    dst: IpAddr,
+    /// Source locator, if fixed.
+    src: Option<IpAddr>,
+    /// UDP destination port.
+    port: u16,
+    /// Outer TOS (before ECN) and TTL.
+    tos: u8,
+    ttl: u8,
+    /// UDP checksum.
+    csum: bool,
 }
 
 /// Builds the LISP header and hands the packet to the UDP tunnel.
-#[allow(clippy::too_many_arguments)]
-fn send(
-    lisp: &Lisp,
-    dev: &NetDevice,
-    mut skb: SkBuff,
-    inner: &Inner,
-    iid: u32,
-    dst: IpAddr,
-    src: Option<IpAddr>,
-    port: u16,
-    tos: u8,
-    ttl: u8,
-    csum: bool,
-) {
+fn send(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff, inner: &Inner, t: &Tunnel) {
     let nonce = lisp.config().nonce.load(Ordering::Relaxed);
     let header = LispHeader {
         nonce_present: nonce,
         nonce: if nonce { netdev::random_u32() } else { 0 },
         iid_present: true,
-        instance_id: iid,
+        instance_id: t.iid,
         ..Default::default()
     }
     .encode();
@@ -243,7 +254,7 @@ fn send(
         return lisp.drop_tx(dev, skb, Stat::TxBadProtocol);
     }
     let rcu = ReadGuard::new();
-    let Some(sock) = lisp.socket(dst.v6, &rcu) else {
+    let Some(sock) = lisp.socket(t.dst.v6, &rcu) else {
         // Down, or no socket of the RLOC's family (a local address of the other family).
         return lisp.drop_tx(dev, skb, Stat::TxErrors);
     };
@@ -253,12 +264,12 @@ fn send(
     let e = Encap {
         dev,
         net,
-        src: src.filter(|l| l.v6 == dst.v6),
-        dst,
-        port,
-        tos,
-        ttl,
-        csum,
+        src: t.src.filter(|l| l.v6 == t.dst.v6),
+        dst: t.dst,
+        port: t.port,
+        tos: t.tos,
+        ttl: t.ttl,
+        csum: t.csum,
         header,
         inner_proto: inner.proto,
         // In external mode sources and destinations vary per packet: no caching.
