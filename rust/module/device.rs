@@ -92,8 +92,8 @@ const STATS: usize = LISP_STAT_A_MAX as usize + 1;
 pub(crate) struct Config {
     /// UDP port, host byte order.
     pub(crate) port: u16,
-    /// Local RLOC (address, is IPv6), if set.
-    pub(crate) local: Option<([u8; 16], bool)>,
+    /// Local RLOC, if set.
+    pub(crate) local: Option<IpAddr>,
     /// Flow-based mode.
     pub(crate) external: bool,
     /// A raw IP device (an OVS vport's) that delivers Ethernet frames, not bare IP.
@@ -207,7 +207,7 @@ impl Lisp {
 
     /// The local locator the device's sockets are bound to, if any.
     pub(crate) fn local(&self) -> Option<IpAddr> {
-        self.config.local.map(|(addr, v6)| IpAddr { addr, v6 })
+        self.config.local
     }
 
     /// What the device takes from its sockets.

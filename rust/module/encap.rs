@@ -99,10 +99,7 @@ enum Verdict {
 
 fn verdict(e: &Entry, hash: u32) -> Verdict {
     match e.select(hash).and_then(|i| e.rlocs.get(i)) {
-        Some(r) => Verdict::Send(IpAddr {
-            addr: r.addr,
-            v6: r.v6,
-        }),
+        Some(r) => Verdict::Send(r.addr),
         None if e.rlocs.is_empty() && e.action == LISP_ACTION_FORWARD => Verdict::Forward,
         None => Verdict::Negative {
             notify: e.rlocs.is_empty() && e.action == LISP_ACTION_NOTIFY,
@@ -192,7 +189,7 @@ fn forward(lisp: &Lisp, dev: &NetDevice, mut skb: SkBuff, inner: &Inner) {
         return lisp.drop_tx(dev, skb, Stat::TxErrors);
     };
     let dst = IpAddr {
-        addr: inner.dst,
+        bytes: inner.dst,
         v6,
     };
     match tunnel::forward_native(skb, &sock, dev, net, &dst) {

@@ -7,6 +7,7 @@
 use crate::device::{Config, Lisp};
 use crate::encap;
 use crate::netlink;
+use crate::proto::addr::IpAddr;
 use crate::socket::{Claim, SharedSocket, SocketKey};
 use crate::sys::errno;
 use crate::sys::genl::Writer;
@@ -48,12 +49,8 @@ impl Config {
 }
 
 /// Reads `IFLA_LISP_LOCAL`.
-fn local_of(data: &Attrs<'_>) -> Option<([u8; 16], bool)> {
-    let a = data.get(IFLA_LISP_LOCAL)?;
-    let d = a.data();
-    let mut addr = [0u8; 16];
-    addr.get_mut(..d.len())?.copy_from_slice(d);
-    Some((addr, d.len() == 16))
+fn local_of(data: &Attrs<'_>) -> Option<IpAddr> {
+    IpAddr::from_slice(data.get(IFLA_LISP_LOCAL)?.data())
 }
 
 /// Reads `IFLA_LISP_PORT` (network byte order) in host order.
@@ -237,8 +234,8 @@ impl LinkDriver for Lisp {
     fn fill_info(&self, _dev: &NetDevice, w: &mut Writer<'_>) -> Result {
         let c = &self.config();
         w.put(IFLA_LISP_PORT, &c.port.to_be_bytes())?;
-        if let Some((addr, v6)) = &c.local {
-            w.put(IFLA_LISP_LOCAL, if *v6 { &addr[..] } else { &addr[..4] })?;
+        if let Some(local) = &c.local {
+            w.put(IFLA_LISP_LOCAL, local.as_bytes())?;
         }
         w.put_u32(IFLA_LISP_IID, c.iid.load(Ordering::Relaxed))?;
         w.put_u8(IFLA_LISP_TTL, c.ttl.load(Ordering::Relaxed))?;

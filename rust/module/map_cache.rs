@@ -10,6 +10,7 @@
 //! `MapCache::writer`; replaced and deleted entries and trie nodes are freed after a grace
 //! period.
 
+use crate::proto::addr::IpAddr;
 use crate::proto::rloc::{self, Rloc};
 use crate::sys::rcu::{RcuBox, ReadGuard, Writer};
 use crate::sys::rcu_trie::RcuTrie;
@@ -37,28 +38,22 @@ const IID_BITS: u8 = 24;
 pub(crate) struct Prefix {
     /// Instance ID, 0..=LISP_IID_MAX.
     pub(crate) iid: u32,
-    /// The address; IPv4 uses the first 4 bytes.
-    pub(crate) addr: [u8; 16],
-    /// Whether the address is IPv6.
-    pub(crate) v6: bool,
+    /// The address.
+    pub(crate) addr: IpAddr,
     /// Prefix length, 0..=32 or 0..=128.
     pub(crate) plen: u8,
 }
 
 impl Prefix {
-    /// The address bytes (4 or 16).
-    pub(crate) fn addr_bytes(&self) -> &[u8] {
-        if self.v6 {
-            &self.addr
-        } else {
-            &self.addr[..4]
-        }
+    /// Whether the prefix is of IPv6 addresses.
+    pub(crate) fn v6(&self) -> bool {
+        self.addr.v6
     }
 
     fn key<const N: usize>(&self) -> [u8; N] {
         let mut key = [0u8; N];
         key[..3].copy_from_slice(&self.iid.to_be_bytes()[1..]);
-        let addr = self.addr_bytes();
+        let addr = self.addr.as_bytes();
         key[3..3 + addr.len()].copy_from_slice(addr);
         key
     }
@@ -69,13 +64,9 @@ impl Prefix {
     }
 
     fn from_key(key: &[u8], plen: u8) -> Self {
-        let mut addr = [0u8; 16];
-        let a = &key[3..];
-        addr[..a.len()].copy_from_slice(a);
         Self {
             iid: u32::from_be_bytes([0, key[0], key[1], key[2]]),
-            addr,
-            v6: a.len() == 16,
+            addr: IpAddr::from_slice(&key[3..]).unwrap_or_default(),
             plen: plen.saturating_sub(IID_BITS),
         }
     }
@@ -194,7 +185,7 @@ pub(crate) struct MapCache {
 /// with `$w`, also `$tw` to that trie's writer in the writer state `$w`.
 macro_rules! with_trie {
     ($self:expr, $p:expr, |$t:ident, $k:ident| $body:expr) => {
-        if $p.v6 {
+        if $p.v6() {
             let $t = &$self.v6;
             let $k = $p.key::<V6_KEY>();
             $body
@@ -205,7 +196,7 @@ macro_rules! with_trie {
         }
     };
     ($self:expr, $w:expr, $p:expr, |$t:ident, $tw:ident, $k:ident| $body:expr) => {
-        if $p.v6 {
+        if $p.v6() {
             let ($t, $tw) = (&$self.v6, &mut $w.v6);
             let $k = $p.key::<V6_KEY>();
             $body
@@ -326,18 +317,15 @@ impl MapCache {
         f: impl FnOnce(&Prefix, &Entry) -> R,
     ) -> Option<R> {
         let rcu = ReadGuard::new();
-        let mut a = [0u8; 16];
-        a.get_mut(..addr.len())?.copy_from_slice(addr);
         let probe = Prefix {
             iid,
-            addr: a,
-            v6: addr.len() == 16,
+            addr: IpAddr::from_slice(addr)?,
             plen: 0,
         };
         with_trie!(self, probe, |t, k| {
             let (entry, plen) = t.lookup(&rcu, &k)?;
             let mut matched = Prefix::from_key(&k, plen);
-            mask(&mut matched.addr, matched.plen);
+            mask(&mut matched.addr.bytes, matched.plen);
             Some(f(&matched, entry))
         })
     }
@@ -363,18 +351,20 @@ impl MapCache {
         };
         let start = |v6: bool| -> Option<Prefix> {
             match (cursor, iid) {
-                (Some(c), _) if c.v6 == v6 => Some(*c),
-                (Some(c), _) if c.v6 && !v6 => None,
+                (Some(c), _) if c.v6() == v6 => Some(*c),
+                (Some(c), _) if c.v6() && !v6 => None,
                 (_, Some(i)) if i > 0 => Some(Prefix {
                     iid: i - 1,
-                    addr: [0xff; 16],
-                    v6,
+                    addr: IpAddr {
+                        bytes: [0xff; 16],
+                        v6,
+                    },
                     plen: if v6 { 128 } else { 32 },
                 }),
                 _ => None,
             }
         };
-        if cursor.map_or(true, |c| !c.v6) {
+        if cursor.map_or(true, |c| !c.v6()) {
             let after = start(false).map(|p| (p.key::<V4_KEY>(), p.key_len()));
             self.v4
                 .walk(&w.v4, after.as_ref().map(|(k, l)| (k, *l)), |k, l, e| {

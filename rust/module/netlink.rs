@@ -6,6 +6,7 @@
 
 use crate::device::{Lisp, Stat};
 use crate::map_cache::{self, host_bits_set, AddMode, Entry, Prefix, Rlocs};
+use crate::proto::addr::IpAddr;
 use crate::proto::rloc::{self, Rloc};
 use crate::sys::errno;
 use crate::sys::genl::{
@@ -71,16 +72,8 @@ fn invalid(extack: &mut ExtAck<'_>, msg: &'static CStr, attr: &Attr) -> Error {
 }
 
 /// Reads an address attribute: 4 bytes (IPv4) or 16 (IPv6).
-fn address(attr: &Attr, msg: &'static CStr, extack: &mut ExtAck<'_>) -> Result<([u8; 16], bool)> {
-    let data = attr.data();
-    let mut addr = [0u8; 16];
-    match data.len() {
-        4 | 16 => {
-            addr[..data.len()].copy_from_slice(data);
-            Ok((addr, data.len() == 16))
-        }
-        _ => Err(invalid(extack, msg, attr)),
-    }
+fn address(attr: &Attr, msg: &'static CStr, extack: &mut ExtAck<'_>) -> Result<IpAddr> {
+    IpAddr::from_slice(attr.data()).ok_or_else(|| invalid(extack, msg, attr))
 }
 
 /// Parses the prefix of a `LISP_A_MAP` nest.
@@ -110,11 +103,12 @@ fn parse_prefix(map: &Attr, default_iid: u32, extack: &mut ExtAck<'_>) -> Result
         );
         return Err(EINVAL);
     };
-    let (addr, v6) = address(
+    let addr = address(
         eid,
         c"LISP_MAP_A_EID must be 4 (IPv4) or 16 (IPv6) bytes",
         extack,
     )?;
+    let v6 = addr.v6;
     let Some(plen_attr) = plen else {
         extack.msg_attr(
             c"LISP_MAP_A_PLEN is missing: an entry needs a prefix length",
@@ -131,13 +125,8 @@ fn parse_prefix(map: &Attr, default_iid: u32, extack: &mut ExtAck<'_>) -> Result
         };
         return Err(invalid(extack, msg, plen_attr));
     }
-    let p = Prefix {
-        iid,
-        addr,
-        v6,
-        plen,
-    };
-    if host_bits_set(p.addr_bytes(), plen) {
+    let p = Prefix { iid, addr, plen };
+    if host_bits_set(p.addr.as_bytes(), plen) {
         return Err(invalid(
             extack,
             c"LISP_MAP_A_EID has host bits set beyond LISP_MAP_A_PLEN",
@@ -150,8 +139,7 @@ fn parse_prefix(map: &Attr, default_iid: u32, extack: &mut ExtAck<'_>) -> Result
 /// Parses one `LISP_MAP_A_RLOC` nest.
 fn parse_rloc(nest: &Attr, extack: &mut ExtAck<'_>) -> Result<Rloc> {
     let mut r = Rloc {
-        addr: [0; 16],
-        v6: false,
+        addr: IpAddr::default(),
         priority: 1,
         weight: 100,
         up: true,
@@ -160,7 +148,7 @@ fn parse_rloc(nest: &Attr, extack: &mut ExtAck<'_>) -> Result<Rloc> {
     for a in nest.nested() {
         match a.ty() {
             LISP_RLOC_A_ADDR => {
-                (r.addr, r.v6) = address(
+                r.addr = address(
                     a,
                     c"LISP_RLOC_A_ADDR must be 4 (IPv4) or 16 (IPv6) bytes",
                     extack,
@@ -269,12 +257,12 @@ fn put_device(w: &mut Writer<'_>, dev: &NetDevice) -> Result {
 fn put_entry(w: &mut Writer<'_>, p: &Prefix, e: Option<&Entry>, selected: Option<usize>) -> Result {
     w.nest(LISP_A_MAP, |w| {
         w.put_u32(LISP_MAP_A_IID, p.iid)?;
-        w.put(LISP_MAP_A_EID, p.addr_bytes())?;
+        w.put(LISP_MAP_A_EID, p.addr.as_bytes())?;
         w.put_u8(LISP_MAP_A_PLEN, p.plen)?;
         let Some(e) = e else { return Ok(()) };
         for r in e.rlocs.iter() {
             w.nest(LISP_MAP_A_RLOC, |w| {
-                w.put(LISP_RLOC_A_ADDR, if r.v6 { &r.addr } else { &r.addr[..4] })?;
+                w.put(LISP_RLOC_A_ADDR, r.addr.as_bytes())?;
                 w.put_u8(LISP_RLOC_A_PRIORITY, r.priority)?;
                 w.put_u8(LISP_RLOC_A_WEIGHT, r.weight)?;
                 w.put_u8(LISP_RLOC_A_UP, r.up.into())
@@ -434,14 +422,13 @@ fn map_get(req: &Request<'_>) -> Result {
             extack.msg(c"LISP_A_IID exceeds 16777215 (24 bits)");
             return Err(EINVAL);
         }
-        let (addr, v6) = address(
+        let addr = address(
             addr_attr,
             c"LISP_A_LOOKUP must be 4 (IPv4) or 16 (IPv6) bytes",
             &mut extack,
         )?;
         let hash = attrs.get(LISP_A_HASH).and_then(Attr::get_u32).unwrap_or(0);
-        let addr = if v6 { &addr[..] } else { &addr[..4] };
-        lisp.map().lookup(iid, addr, |p, e| {
+        lisp.map().lookup(iid, addr.as_bytes(), |p, e| {
             put_entry(&mut w, p, Some(e), e.select(hash))
         })
     } else if let Some(map) = attrs.get(LISP_A_MAP) {
@@ -513,12 +500,14 @@ fn map_dump(dump: &mut Dump<'_>) -> Result {
     }
     let ctx = *dump.ctx();
     let cursor = (ctx[0] != 0).then(|| {
-        let mut addr = [0u8; 16];
-        addr.copy_from_slice(&ctx[8..24]);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&ctx[8..24]);
         Prefix {
             iid: u32::from_ne_bytes([ctx[4], ctx[5], ctx[6], ctx[7]]),
-            addr,
-            v6: ctx[1] == 6,
+            addr: IpAddr {
+                bytes,
+                v6: ctx[1] == 6,
+            },
             plen: ctx[2],
         }
     });
@@ -545,10 +534,10 @@ fn map_dump(dump: &mut Dump<'_>) -> Result {
     if let Some(p) = last {
         let ctx = dump.ctx();
         ctx[0] = 1;
-        ctx[1] = if p.v6 { 6 } else { 4 };
+        ctx[1] = if p.v6() { 6 } else { 4 };
         ctx[2] = p.plen;
         ctx[4..8].copy_from_slice(&p.iid.to_ne_bytes());
-        ctx[8..24].copy_from_slice(&p.addr);
+        ctx[8..24].copy_from_slice(&p.addr.bytes);
     }
     Ok(())
 }

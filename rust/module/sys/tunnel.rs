@@ -41,14 +41,7 @@ pub(crate) trait EncapRcv: Sync {
     fn encap_rcv(&self, skb: SkBuff);
 }
 
-/// An address of either family; IPv4 uses the first 4 bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IpAddr {
-    /// The bytes.
-    pub(crate) addr: [u8; 16],
-    /// Whether it is IPv6.
-    pub(crate) v6: bool,
-}
+pub(crate) use crate::proto::addr::IpAddr;
 
 /// Transmit parameters from tunnel metadata (tc `tunnel_key`, `ip route ... encap ip`, OVS).
 pub(crate) struct TxMetadata {
@@ -98,11 +91,11 @@ impl SkBuff {
         };
         let flags = k.tun_flags[0];
         Some(TxMetadata {
-            dst: IpAddr { addr: dst, v6 },
+            dst: IpAddr { bytes: dst, v6 },
             src: src
                 .iter()
                 .any(|&b| b != 0)
-                .then_some(IpAddr { addr: src, v6 }),
+                .then_some(IpAddr { bytes: src, v6 }),
             // The tunnel ID is the key as a big-endian 64-bit number (`key32_to_tunnel_id`).
             key: (u64::from_be(k.tun_id) & 0xffff_ffff) as u32,
             tos: k.tos,
@@ -113,25 +106,24 @@ impl SkBuff {
     }
 }
 
-impl IpAddr {
-    /// The IPv4 address as the kernel stores it (`__be32`, first 4 bytes).
+/// An address as the kernel's structures hold it.
+trait KernelAddr {
+    /// The IPv4 address as a `__be32` (its first 4 bytes).
+    fn v4_be(&self) -> u32;
+    /// The IPv6 address as an `in6_addr`.
+    fn in6(&self) -> bindings::in6_addr;
+}
+
+impl KernelAddr for IpAddr {
     fn v4_be(&self) -> u32 {
-        let a = &self.addr;
+        let a = &self.bytes;
         u32::from_ne_bytes([a[0], a[1], a[2], a[3]])
     }
 
-    /// An IPv4 address from its `__be32`.
-    fn from_v4_be(v: u32) -> Self {
-        let mut addr = [0u8; 16];
-        addr[..4].copy_from_slice(&v.to_ne_bytes());
-        Self { addr, v6: false }
-    }
-
-    /// The IPv6 address as the kernel stores it.
     fn in6(&self) -> bindings::in6_addr {
         bindings::in6_addr {
             in6_u: bindings::in6_addr__bindgen_ty_1 {
-                u6_addr8: self.addr,
+                u6_addr8: self.bytes,
             },
         }
     }
@@ -171,7 +163,7 @@ impl Socket {
         cfg.local_udp_port = port.to_be();
         if let Some(l) = local {
             if v6 {
-                cfg.__bindgen_anon_1.local_ip6.in6_u.u6_addr8 = l.addr;
+                cfg.__bindgen_anon_1.local_ip6.in6_u.u6_addr8 = l.bytes;
             } else {
                 cfg.__bindgen_anon_1.local_ip.s_addr = l.v4_be();
             }
@@ -355,7 +347,7 @@ impl RouteCache {
     }
 
     fn key_of(dst: &IpAddr) -> [u64; 3] {
-        let a = &dst.addr;
+        let a = &dst.bytes;
         let lo = u64::from_ne_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
         let hi = u64::from_ne_bytes([a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]]);
         [if dst.v6 { 6 } else { 4 }, lo, hi]
@@ -488,11 +480,7 @@ impl Route<'_> {
             if let Some(s) = self.src {
                 key.u.ipv6.src = s.in6();
             }
-            let mut saddr = IpAddr {
-                addr: [0; 16],
-                v6: true,
-            }
-            .in6();
+            let mut saddr = IpAddr::v6([0; 16]).in6();
             // SAFETY: The buffer, device and namespace are live, the socket too (under the RCU
             // read lock `sock` borrows); `cached` is null or this CPU's initialised `dst_cache`;
             // `saddr` and `key` are valid for the call.
@@ -513,7 +501,7 @@ impl Route<'_> {
             };
             // SAFETY: The helper initialised the address as bytes.
             let addr = unsafe { saddr.in6_u.u6_addr8 };
-            (not_err(dst)?, IpAddr { addr, v6: true })
+            (not_err(dst)?, IpAddr::v6(addr))
         } else {
             key.u.ipv4.dst = self.dst.v4_be();
             if let Some(s) = self.src {
@@ -537,7 +525,7 @@ impl Route<'_> {
             };
             // SAFETY: A route the helper returned (not an error) is a valid `rtable`.
             let dst = unsafe { bindings::lisp_rt_dst(not_err(rt)?.as_ptr()) };
-            (NonNull::new(dst)?, IpAddr::from_v4_be(saddr))
+            (NonNull::new(dst)?, IpAddr::v4(saddr.to_ne_bytes()))
         };
         // SAFETY: The helpers return a route with a reference for the caller.
         let route = unsafe { Dst::from_raw(route) };

@@ -13,6 +13,8 @@
 #[cfg(test)]
 extern crate std;
 
+/// IPv4 and IPv6 addresses.
+pub mod addr;
 /// The 8-byte LISP data header (RFC 9300 section 5.3).
 pub mod header;
 /// Locator (RLOC) validation and selection.

@@ -4,6 +4,7 @@
 // locator a flow is sent to (RFC 9300 section 10 and RFC 9301 section 5.4: the usable locators
 // of the best priority share the flows in proportion to their weights).
 
+use super::addr::IpAddr;
 use core::ffi::CStr;
 
 /// The most locators a map-cache entry holds.
@@ -18,10 +19,8 @@ pub const MAX_WEIGHT: u8 = 100;
 /// A routing locator: where packets for an EID prefix are tunnelled to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rloc {
-    /// The address; an IPv4 address is in the first 4 bytes (the others are ignored).
-    pub addr: [u8; 16],
-    /// Whether `addr` is an IPv6 address.
-    pub v6: bool,
+    /// The address.
+    pub addr: IpAddr,
     /// The priority: lower is preferred, 255 means unusable.
     pub priority: u8,
     /// The share of flows among locators of the same priority, 0 to 100.
@@ -33,13 +32,8 @@ pub struct Rloc {
 impl Rloc {
     /// Makes an IPv4 locator that is up.
     pub fn v4(addr: [u8; 4], priority: u8, weight: u8) -> Self {
-        let mut a = [0; 16];
-        for (d, s) in a.iter_mut().zip(addr) {
-            *d = s;
-        }
         Self {
-            addr: a,
-            v6: false,
+            addr: IpAddr::v4(addr),
             priority,
             weight,
             up: true,
@@ -49,18 +43,11 @@ impl Rloc {
     /// Makes an IPv6 locator that is up.
     pub fn v6(addr: [u8; 16], priority: u8, weight: u8) -> Self {
         Self {
-            addr,
-            v6: true,
+            addr: IpAddr::v6(addr),
             priority,
             weight,
             up: true,
         }
-    }
-
-    /// Returns the meaningful bytes of the address (4 for IPv4, 16 for IPv6).
-    pub fn addr_bytes(&self) -> &[u8] {
-        let len = if self.v6 { 16 } else { 4 };
-        self.addr.get(..len).unwrap_or(&self.addr)
     }
 
     /// Returns whether flows may be sent to this locator.
@@ -105,13 +92,14 @@ fn validate_one(r: &Rloc) -> Result<(), RlocError> {
     if r.weight > MAX_WEIGHT {
         return Err(RlocError::Weight);
     }
-    let a = r.addr_bytes();
+    let a = r.addr.as_bytes();
+    let v6 = r.addr.v6;
     let first = a.first().copied().unwrap_or(0);
     if a.iter().all(|&b| b == 0) {
         Err(RlocError::Unspecified)
-    } else if (r.v6 && first == 0xff) || (!r.v6 && first & 0xf0 == 0xe0) {
+    } else if (v6 && first == 0xff) || (!v6 && first & 0xf0 == 0xe0) {
         Err(RlocError::Multicast)
-    } else if !r.v6 && a.iter().all(|&b| b == 0xff) {
+    } else if !v6 && a.iter().all(|&b| b == 0xff) {
         Err(RlocError::Broadcast)
     } else {
         Ok(())
@@ -128,10 +116,7 @@ pub fn validate(rlocs: &[Rloc]) -> Result<(), RlocError> {
     for (i, r) in rlocs.iter().enumerate() {
         validate_one(r)?;
         let earlier = rlocs.get(..i).unwrap_or(&[]);
-        if earlier
-            .iter()
-            .any(|o| o.v6 == r.v6 && o.addr_bytes() == r.addr_bytes())
-        {
+        if earlier.iter().any(|o| o.addr.same(&r.addr)) {
             return Err(RlocError::Duplicate);
         }
     }
@@ -190,10 +175,10 @@ pub fn select(rlocs: &[Rloc], hash: u32) -> Option<usize> {
 /// a locator marked down or unusable for sending may still be the source a site sends from.
 /// An IPv4 address never equals an IPv6 one (not even an IPv4-mapped one).
 pub fn lists(rlocs: &[Rloc], addr: &[u8]) -> bool {
-    let v6 = addr.len() == 16;
-    rlocs
-        .iter()
-        .any(|r| r.v6 == v6 && r.addr.get(..addr.len()) == Some(addr) && (v6 || addr.len() == 4))
+    let Some(addr) = IpAddr::from_slice(addr) else {
+        return false;
+    };
+    rlocs.iter().any(|r| r.addr.same(&addr))
 }
 
 #[cfg(test)]
@@ -209,8 +194,10 @@ mod tests {
             // Bytes past an IPv4 address are ignored, whatever they hold.
             addr[4] = 0xee;
             Rloc {
-                addr,
-                v6: false,
+                addr: IpAddr {
+                    bytes: addr,
+                    v6: false,
+                },
                 priority,
                 weight: 0,
                 up,
@@ -221,8 +208,7 @@ mod tests {
         six[1] = 0x01;
         six[15] = 1;
         let v6 = Rloc {
-            addr: six,
-            v6: true,
+            addr: IpAddr::v6(six),
             priority: 1,
             weight: 100,
             up: true,
@@ -416,7 +402,7 @@ mod tests {
         );
         // An IPv4 address ignores bytes 4..; the same bytes as IPv6 are another address.
         let mut v4 = Rloc::v4([10, 0, 0, 1], 1, 1);
-        v4.addr[9] = 7;
+        v4.addr.bytes[9] = 7;
         assert_eq!(bad(v4), Err(RlocError::Duplicate));
         let mut v6 = [0u8; 16];
         v6[..4].copy_from_slice(&[10, 0, 0, 1]);
