@@ -14,7 +14,9 @@ use crate::sys::genl::Writer;
 use crate::sys::netdev::{self, DeviceSetup, NetDevice, SkBuff};
 use crate::sys::netlink::{Attr, Attrs, ExtAck};
 use crate::sys::rcu;
-use crate::sys::rtnl::{LinkDriver, LinkOps, IFLA_ADDRESS, IFLA_INFO_DATA, IFLA_LINKINFO};
+use crate::sys::rtnl::{
+    rtnl_policy, LinkDriver, LinkOps, Policy, IFLA_ADDRESS, IFLA_INFO_DATA, IFLA_LINKINFO,
+};
 use crate::uapi::{self, *};
 use core::ffi::CStr;
 use core::sync::atomic::Ordering;
@@ -110,6 +112,7 @@ impl LinkDriver for Lisp {
     }
 
     const MAXTYPE: u32 = IFLA_LISP_MAX as u32;
+    const POLICY: Policy = rtnl_policy!(lisp_rtnl_policy);
 
     // Nine attributes of up to 4 bytes (8 with the header each), IFLA_LISP_LOCAL (20).
     const INFO_SIZE: usize = 9 * 8 + 20;

@@ -50,7 +50,7 @@ impl kernel::Module for LispModule {
         // Devices first: the family's handlers look devices up.
         let link = sys::rtnl::Registration::new()?;
         Ok(Self {
-            _genl: sys::genl::Registration::new()?,
+            _genl: sys::genl::Registration::new(&netlink::FAMILY)?,
             _link: link,
         })
     }

@@ -10,7 +10,8 @@ use crate::proto::addr::IpAddr;
 use crate::proto::rloc::{self, Rloc};
 use crate::sys::errno;
 use crate::sys::genl::{
-    self, export_doit, export_dumpit, Dump, Msg, Net, Request, Writer, NLM_F_EXCL, NLM_F_REPLACE,
+    self, export_doit, export_dumpit, genl_family, Dump, Msg, Net, Request, Writer, NLM_F_EXCL,
+    NLM_F_REPLACE,
 };
 use crate::sys::netdev::{self, DeviceRef, NetDevice};
 use crate::sys::netlink::{Attr, Attrs, ExtAck};
@@ -20,6 +21,9 @@ use crate::uapi::*;
 use core::ffi::CStr;
 use core::sync::atomic::AtomicBool;
 use kernel::prelude::*;
+
+// The "lisp" family: its operations, policies and "events" group are tables in `nl_tables.c`.
+genl_family!(pub(crate) static FAMILY = lisp_genl_family, events: LISP_MCGRP_EVENTS_INDEX);
 
 /// Finds the lisp device a request names (exactly one of `LISP_A_IFINDEX`, `LISP_A_IFNAME`).
 fn find_device(attrs: &Attrs<'_>, net: Net<'_>, extack: &mut ExtAck<'_>) -> Result<DeviceRef> {
@@ -290,10 +294,10 @@ fn put_entry(w: &mut Writer<'_>, p: &Prefix, e: Option<&Entry>, selected: Option
 /// Builds a map-change event (`LISP_CMD_MAP_ADD`/`LISP_CMD_MAP_DEL`), if anyone listens.
 /// Sleeps: not for RCU read-side sections.
 fn map_event(dev: &NetDevice, cmd: u8, p: &Prefix, e: Option<&Entry>) -> Option<Msg> {
-    if !genl::has_listeners(dev.net()?) {
+    if !genl::has_listeners(&FAMILY, dev.net()?) {
         return None;
     }
-    let mut msg = Msg::event(cmd, false).ok()?;
+    let mut msg = Msg::event(&FAMILY, cmd, false).ok()?;
     let mut w = msg.writer();
     put_device(&mut w, dev).ok()?;
     put_entry(&mut w, p, e, None).ok()?;
@@ -304,7 +308,7 @@ fn map_event(dev: &NetDevice, cmd: u8, p: &Prefix, e: Option<&Entry>) -> Option<
 fn send_event(dev: &NetDevice, msg: Option<Msg>) {
     if let (Some(msg), Some(net)) = (msg, dev.net()) {
         // A lost event is not an error for the change that caused it.
-        let _ = msg.multicast(net, false);
+        let _ = msg.multicast(&FAMILY, net, false);
     }
 }
 
@@ -317,10 +321,10 @@ pub(crate) fn notify_map(dev: &NetDevice, cmd: u8, p: &Prefix, e: Option<&Entry>
 /// Multicasts a cache miss (`LISP_CMD_MISS`); may run on the packet path.
 pub(crate) fn notify_miss(dev: &NetDevice, iid: u32, addr: &[u8]) -> bool {
     let Some(net) = dev.net() else { return false };
-    if !genl::has_listeners(net) {
+    if !genl::has_listeners(&FAMILY, net) {
         return false;
     }
-    let Ok(mut msg) = Msg::event(LISP_CMD_MISS, true) else {
+    let Ok(mut msg) = Msg::event(&FAMILY, LISP_CMD_MISS, true) else {
         return false;
     };
     let mut w = msg.writer();
@@ -330,7 +334,7 @@ pub(crate) fn notify_miss(dev: &NetDevice, iid: u32, addr: &[u8]) -> bool {
     {
         return false;
     }
-    msg.multicast(net, true).is_ok()
+    msg.multicast(&FAMILY, net, true).is_ok()
 }
 
 /// Points the user at the entry an `ENOMEM` stopped at: the entries before it in the request

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Generic netlink: the registration of the "lisp" family, the requests its handlers get, and
-//! the messages they build (replies, dump parts, multicast events).
+//! Generic netlink: the registration of a family, the requests its handlers get, and the
+//! messages they build (replies, dump parts, multicast events).
 //!
-//! The family, its policies and its operations are static tables in `nl_tables.c`; the handlers
-//! it names are exported from Rust with [`export_doit!`] and [`export_dumpit!`].
+//! A family, its policies and its operations are static C tables (`nl_tables.c`), which the
+//! driver names once with [`genl_family!`]; the handlers they name are exported from Rust with
+//! [`export_doit!`] and [`export_dumpit!`]. Requests and dumps find their family (and its
+//! attribute count) in what genetlink hands them.
 //!
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h).
 
@@ -46,31 +48,73 @@ impl Net<'_> {
     }
 }
 
-/// The registration of the "lisp" generic netlink family.
+/// A generic netlink family defined by a static C table; see [`genl_family!`].
 ///
 /// # Invariants
 ///
-/// `lisp_genl_family` is registered while this object exists.
-pub(crate) struct Registration(());
+/// `table` points to a static `genl_family` that only genetlink changes; `events` is the index
+/// of one of its multicast groups.
+pub(crate) struct Family {
+    table: *mut bindings::genl_family,
+    events: u32,
+}
+
+// SAFETY: The table is only handed to genetlink, which serialises its own changes to it.
+unsafe impl Sync for Family {}
+
+impl Family {
+    /// Names the family table `table`, whose multicast group `events` gets the events.
+    ///
+    /// # Safety
+    ///
+    /// `table` must point to a static `genl_family` that nothing but genetlink changes, and
+    /// `events` be the index of one of its multicast groups.
+    pub(crate) const unsafe fn new(table: *mut bindings::genl_family, events: u32) -> Self {
+        // INVARIANT: From the function's safety requirements.
+        Self { table, events }
+    }
+}
+
+/// Declares `static $name: Family` for the C table `bindings::$table`, whose events go to the
+/// multicast group with index `$events`.
+macro_rules! genl_family {
+    ($vis:vis static $name:ident = $table:ident, events: $events:expr) => {
+        $vis static $name: $crate::sys::genl::Family = {
+            let table = core::ptr::addr_of_mut!($crate::sys::bindings::$table);
+            let events: u32 = $events;
+            // SAFETY: `table` is a static table of `nl_tables.c`, changed only by genetlink, and
+            // `events` one of its groups (both checked by the family's registration and
+            // selftests).
+            unsafe { $crate::sys::genl::Family::new(table, events) }
+        };
+    };
+}
+pub(crate) use genl_family;
+
+/// The registration of a generic netlink family.
+///
+/// # Invariants
+///
+/// `family` is registered while this object exists.
+pub(crate) struct Registration {
+    family: &'static Family,
+}
 
 impl Registration {
-    /// Registers the family; its operations may run from then on.
-    pub(crate) fn new() -> Result<Self> {
-        // SAFETY: The family is a static table, only ever passed to genetlink.
-        to_result(unsafe {
-            bindings::genl_register_family(core::ptr::addr_of_mut!(bindings::lisp_genl_family))
-        })?;
+    /// Registers `family`; its operations may run from then on.
+    pub(crate) fn new(family: &'static Family) -> Result<Self> {
+        // SAFETY: The family is a static table, only ever passed to genetlink (type invariant
+        // of `Family`).
+        to_result(unsafe { bindings::genl_register_family(family.table) })?;
         // INVARIANT: Registered just above.
-        Ok(Self(()))
+        Ok(Self { family })
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         // SAFETY: Registered (type invariant). Waits for running operations to finish.
-        unsafe {
-            bindings::genl_unregister_family(core::ptr::addr_of_mut!(bindings::lisp_genl_family))
-        };
+        unsafe { bindings::genl_unregister_family(self.family.table) };
     }
 }
 
@@ -106,9 +150,12 @@ impl<'a> Request<'a> {
 
     /// The top-level attributes, validated against the family policy.
     pub(crate) fn attrs(&self) -> Attrs<'a> {
-        // SAFETY: genetlink parsed the request into `attrs`, `LISP_A_MAX + 1` entries, valid for
+        let info = self.info();
+        // SAFETY: The request's family is a registered table, alive while its handlers run.
+        let max = unsafe { (*info.family).maxattr };
+        // SAFETY: genetlink parsed the request into `attrs`, `maxattr + 1` entries, valid for
         // the handler's duration.
-        unsafe { Attrs::from_raw(self.info().attrs, bindings::LISP_A_MAX) }
+        unsafe { Attrs::from_raw(info.attrs, max) }
     }
 
     /// Every top-level attribute of the request in order, repeated ones included.
@@ -151,7 +198,7 @@ impl<'a> Request<'a> {
     /// Starts a reply to this request with command `cmd`.
     pub(crate) fn reply(&self, cmd: u8) -> Result<Msg> {
         let info = self.info();
-        Msg::new(info.snd_portid, info.snd_seq, cmd, false)
+        Msg::new(info.family, info.snd_portid, info.snd_seq, cmd, false)
     }
 
     /// Sends a reply built with [`Request::reply`].
@@ -252,47 +299,47 @@ impl Writer<'_> {
     }
 }
 
-/// An owned generic netlink message of the family (a reply or an event) being built.
+/// An owned generic netlink message of a family (a reply or an event) being built.
 ///
 /// # Invariants
 ///
-/// `skb` is a message buffer we own; `hdr` is the genetlink header put at its start.
+/// `skb` is a message buffer we own; `hdr` is the genetlink header put at its start, for
+/// the registered family `family`.
 pub(crate) struct Msg {
     skb: NonNull<bindings::sk_buff>,
     hdr: NonNull<c_void>,
+    family: *const bindings::genl_family,
 }
 
 // SAFETY: The message is a plain buffer owned by this object.
 unsafe impl Send for Msg {}
 
 impl Msg {
-    fn new(portid: u32, seq: u32, cmd: u8, atomic: bool) -> Result<Self> {
+    fn new(
+        family: *const bindings::genl_family,
+        portid: u32,
+        seq: u32,
+        cmd: u8,
+        atomic: bool,
+    ) -> Result<Self> {
         // SAFETY: Plain allocation.
         let skb = NonNull::new(unsafe { bindings::lisp_genlmsg_new_default(gfp(atomic)) })
             .ok_or(ENOMEM)?;
-        // SAFETY: `skb` is a fresh buffer; the family is a static table.
-        let hdr = unsafe {
-            bindings::genlmsg_put(
-                skb.as_ptr(),
-                portid,
-                seq,
-                core::ptr::addr_of_mut!(bindings::lisp_genl_family),
-                0,
-                cmd,
-            )
-        };
+        // SAFETY: `skb` is a fresh buffer; the family is a registered static table.
+        let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), portid, seq, family, 0, cmd) };
         let Some(hdr) = NonNull::new(hdr) else {
             // SAFETY: We own `skb` and nothing else refers to it.
             unsafe { bindings::lisp_nlmsg_free(skb.as_ptr()) };
             return Err(EMSGSIZE());
         };
         // INVARIANT: Allocated and headed just above.
-        Ok(Self { skb, hdr })
+        Ok(Self { skb, hdr, family })
     }
 
-    /// Starts an event (to be multicast) with command `cmd`.
-    pub(crate) fn event(cmd: u8, atomic: bool) -> Result<Self> {
-        Self::new(0, 0, cmd, atomic)
+    /// Starts an event of `family` (to be multicast) with command `cmd`. The family must be
+    /// registered (its events come from its devices, which exist only then).
+    pub(crate) fn event(family: &'static Family, cmd: u8, atomic: bool) -> Result<Self> {
+        Self::new(family.table, 0, 0, cmd, atomic)
     }
 
     /// Appends attributes.
@@ -313,16 +360,20 @@ impl Msg {
         skb
     }
 
-    /// Sends the message to the family's "events" group in `net`.
-    pub(crate) fn multicast(self, net: Net<'_>, atomic: bool) -> Result {
+    /// Sends the message to `family`'s events group in `net`.
+    pub(crate) fn multicast(self, family: &'static Family, net: Net<'_>, atomic: bool) -> Result {
+        if !core::ptr::eq(self.family, family.table) {
+            return Err(EINVAL);
+        }
         let skb = self.finish();
-        // SAFETY: `skb` is a finished message handed over (freed by genetlink in every case);
-        // `net` is live (type invariant of `Net`).
+        // SAFETY: `skb` is a finished message of `family` handed over (freed by genetlink in
+        // every case); `net` is live (type invariant of `Net`).
         let ret = unsafe {
             bindings::lisp_genlmsg_multicast_netns(
+                family.table,
                 net.as_raw(),
                 skb,
-                bindings::LISP_MCGRP_EVENTS_INDEX,
+                family.events,
                 gfp(atomic),
             )
         };
@@ -350,10 +401,11 @@ fn gfp(atomic: bool) -> bindings::gfp_t {
     }
 }
 
-/// Whether anyone listens to the "events" group in `net` (to skip building unwanted events).
-pub(crate) fn has_listeners(net: Net<'_>) -> bool {
-    // SAFETY: `net` is live (type invariant of `Net`).
-    unsafe { bindings::lisp_genl_has_listeners(net.as_raw()) != 0 }
+/// Whether anyone listens to `family`'s events group in `net` (to skip building unwanted
+/// events).
+pub(crate) fn has_listeners(family: &'static Family, net: Net<'_>) -> bool {
+    // SAFETY: `net` is live (type invariant of `Net`); the family is a static table.
+    unsafe { bindings::lisp_genl_has_listeners(family.table, net.as_raw(), family.events) != 0 }
 }
 
 /// One call of a dump (`dumpit`): the buffer to fill and the state kept between calls.
@@ -397,9 +449,12 @@ impl<'a> Dump<'a> {
 
     /// The request's top-level attributes, validated against the family policy.
     pub(crate) fn attrs(&self) -> Attrs<'a> {
-        // SAFETY: genetlink parsed the dump request when it started and keeps the table until
-        // the dump is done.
-        unsafe { Attrs::from_raw((*self.info()).attrs, bindings::LISP_A_MAX) }
+        let info = self.info();
+        // SAFETY: The dump's family is a registered table, alive while its handlers run.
+        let max = unsafe { (*(*info).family).maxattr };
+        // SAFETY: genetlink parsed the dump request when it started, into `maxattr + 1`
+        // entries, and keeps the table until the dump is done.
+        unsafe { Attrs::from_raw((*info).attrs, max) }
     }
 
     /// Where error messages for the requester go (only the first call can report them).
@@ -441,7 +496,7 @@ impl<'a> Dump<'a> {
                 self.skb.as_ptr(),
                 (*info).snd_portid,
                 (*info).snd_seq,
-                core::ptr::addr_of_mut!(bindings::lisp_genl_family),
+                (*info).family,
                 bindings::NLM_F_MULTI as i32,
                 cmd,
             )

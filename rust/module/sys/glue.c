@@ -37,14 +37,14 @@ struct sk_buff *lisp_genlmsg_new_default(gfp_t flags) { return genlmsg_new(NLMSG
 void lisp_genlmsg_end(struct sk_buff *skb, void *hdr) { genlmsg_end(skb, hdr); }
 void lisp_genlmsg_cancel(struct sk_buff *skb, void *hdr) { genlmsg_cancel(skb, hdr); }
 int lisp_genlmsg_reply(struct sk_buff *skb, struct genl_info *info) { return genlmsg_reply(skb, info); }
-int lisp_genlmsg_multicast_netns(struct net *net, struct sk_buff *skb, u32 group, gfp_t flags) { return genlmsg_multicast_netns(&lisp_genl_family, net, skb, 0, group, flags); }
+int lisp_genlmsg_multicast_netns(const struct genl_family *family, struct net *net, struct sk_buff *skb, u32 group, gfp_t flags) { return genlmsg_multicast_netns(family, net, skb, 0, group, flags); }
 void lisp_nlmsg_free(struct sk_buff *skb) { nlmsg_free(skb); }
 struct nlattr *lisp_nla_nest_start(struct sk_buff *skb, int type) { return nla_nest_start(skb, type); }
 void lisp_nla_nest_end(struct sk_buff *skb, struct nlattr *start) { nla_nest_end(skb, start); }
 void lisp_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start) { nla_nest_cancel(skb, start); }
 const struct genl_info *lisp_genl_info_dump(struct netlink_callback *cb) { return genl_info_dump(cb); }
 void lisp_genl_dump_check_consistent(struct netlink_callback *cb, void *hdr) { genl_dump_check_consistent(cb, hdr); }
-int lisp_genl_has_listeners(struct net *net) { return genl_has_listeners(&lisp_genl_family, net, LISP_MCGRP_EVENTS_INDEX); }
+int lisp_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group) { return genl_has_listeners(family, net, group); }
 u32 lisp_skb_len(const struct sk_buff *skb) { return skb->len; }
 void lisp_dev_hold(struct net_device *dev) { dev_hold(dev); }
 void lisp_dev_put(struct net_device *dev) { dev_put(dev); }

@@ -31,6 +31,40 @@ pub(crate) const IFLA_ADDRESS: u32 = bindings::IFLA_ADDRESS;
 pub(crate) const IFLA_LINKINFO: u32 = bindings::IFLA_LINKINFO;
 pub(crate) const IFLA_INFO_DATA: u16 = bindings::IFLA_INFO_DATA as u16;
 
+/// The attribute policy of a kind's `IFLA_INFO_DATA`, a static C table; see [`rtnl_policy!`].
+///
+/// # Invariants
+///
+/// `0` is null or points to a static `nla_policy` table that is never written.
+#[derive(Clone, Copy)]
+pub(crate) struct Policy(*const bindings::nla_policy);
+
+impl Policy {
+    /// No policy (a kind without attributes of its own).
+    pub(crate) const NONE: Self = Self(core::ptr::null());
+
+    /// Names the policy table `table`.
+    ///
+    /// # Safety
+    ///
+    /// `table` must point to a static, never written `nla_policy` table with an entry for every
+    /// attribute type up to the kind's [`LinkDriver::MAXTYPE`].
+    pub(crate) const unsafe fn new(table: *const bindings::nla_policy) -> Self {
+        // INVARIANT: From the function's safety requirements.
+        Self(table)
+    }
+}
+
+/// The [`Policy`] of the C table `bindings::$table`.
+macro_rules! rtnl_policy {
+    ($table:ident) => {{
+        let table = core::ptr::addr_of!($crate::sys::bindings::$table).cast();
+        // SAFETY: `table` is a constant table of `nl_tables.c`, sized by the kind's `MAXTYPE`.
+        unsafe { $crate::sys::rtnl::Policy::new(table) }
+    }};
+}
+pub(crate) use rtnl_policy;
+
 /// A kind of Ethernet-type virtual device, and the private state of each device of that kind.
 pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
     /// The rtnetlink kind (`ip link add ... type KIND`).
@@ -38,6 +72,9 @@ pub(crate) trait LinkDriver: Sized + Send + Sync + 'static {
 
     /// Highest `IFLA_INFO_DATA` attribute type of this kind (0: none).
     const MAXTYPE: u32 = 0;
+
+    /// The policy of the `IFLA_INFO_DATA` attributes, `MAXTYPE + 1` entries.
+    const POLICY: Policy = Policy::NONE;
 
     /// The static operations table of this kind.
     fn link_ops() -> &'static LinkOps<Self>;
@@ -118,7 +155,7 @@ impl<T: LinkDriver> LinkOps<T> {
         ops.get_size = Some(get_size_callback::<T>);
         ops.fill_info = Some(fill_info_callback::<T>);
         if T::MAXTYPE > 0 {
-            ops.policy = core::ptr::addr_of!(bindings::lisp_rtnl_policy).cast();
+            ops.policy = T::POLICY.0;
         }
         Self {
             ops: UnsafeCell::new(ops),
