@@ -10,9 +10,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use lisp_uapi::*;
 
 use crate::error::{Error, KernelError};
-use crate::model::{DevInfo, EntryInfo, EntryRef, Event, MapEntry, MapKey, Prefix};
+use crate::model::{DevInfo, EntryInfo, Event, MapEntry, Prefix};
 use crate::nl::{self, NlConn, Proto, Transport};
-use crate::wire::{self, Request};
+use crate::wire;
 
 /// A generic-netlink socket with the lisp family resolved.
 pub struct Client {
@@ -37,10 +37,10 @@ impl Client {
     /// Sends `req`, parsing every reply with `on`.
     fn call(
         &mut self,
-        mut req: Request,
+        mut req: Vec<u8>,
         on: &mut dyn FnMut(&[wire::Attr]) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        self.conn.request(&mut req.bytes, &mut |m| {
+        self.conn.request(&mut req, &mut |m| {
             let (_, attrs) = wire::parse_genl(m.payload)?;
             on(&attrs)
         })
@@ -48,14 +48,14 @@ impl Client {
 
     /// Adds or replaces (NLM_F_CREATE|NLM_F_REPLACE) one entry on device `dev`.
     pub fn map_replace(&mut self, dev: &str, e: &MapEntry) -> Result<(), Error> {
-        let req = wire::map_change(self.family, LISP_CMD_MAP_ADD, true, dev, &e.borrowed());
+        let req = wire::map_change(self.family, LISP_CMD_MAP_ADD, true, dev, e);
         self.call(req, &mut |_| Ok(()))
     }
 
     /// Deletes the entry for exactly iid/prefix; Ok(false) if it did not exist (ENOENT), Ok(true)
     /// if deleted.
     pub fn map_del(&mut self, dev: &str, iid: u32, prefix: &Prefix) -> Result<bool, Error> {
-        let key = key(iid, prefix);
+        let key = MapEntry::key(*prefix, Some(iid));
         let req = wire::map_change(self.family, LISP_CMD_MAP_DEL, false, dev, &key);
         let r = self.call(req, &mut |_| Ok(()));
         if is_errno(&r, libc::ENOENT) {
@@ -71,10 +71,7 @@ impl Client {
         iid: u32,
         prefix: &Prefix,
     ) -> Result<Option<EntryInfo>, Error> {
-        let k = MapKey {
-            prefix: *prefix,
-            iid: Some(iid),
-        };
+        let k = MapEntry::key(*prefix, Some(iid));
         let mut found = None;
         let r = self.call(wire::map_get(self.family, dev, &k), &mut |attrs| {
             found = Some(wire::parse_entry(attrs)?);
@@ -114,15 +111,6 @@ impl Client {
             }
         }
     }
-}
-
-/// The key of an exact entry, as the request encoder takes it.
-fn key(iid: u32, prefix: &Prefix) -> EntryRef<'static> {
-    MapKey {
-        prefix: *prefix,
-        iid: Some(iid),
-    }
-    .borrowed()
 }
 
 /// A second socket, non-blocking, joined to the "events" multicast group.
@@ -244,23 +232,13 @@ mod tests {
 
     #[test]
     fn requests() {
-        let p = Prefix::parse("10.1.0.0/24", false).unwrap();
-        let k = key(7, &p);
+        let k = MapEntry::key(Prefix::parse("10.1.0.0/24", false).unwrap(), Some(7));
         let del = wire::map_change(0x1f, LISP_CMD_MAP_DEL, false, "lisp0", &k);
-        let get = wire::map_get(
-            0x1f,
-            "lisp0",
-            &MapKey {
-                prefix: p,
-                iid: Some(7),
-            },
-        );
+        let get = wire::map_get(0x1f, "lisp0", &k);
         // The same nest; MAP_DEL vs MAP_GET, both with an ack only.
-        assert_eq!(del.bytes[20..], get.bytes[20..]);
-        assert_eq!(del.bytes[16], LISP_CMD_MAP_DEL);
-        assert_eq!(get.bytes[16], LISP_CMD_MAP_GET);
-        assert_eq!(del.bytes[6..8], get.bytes[6..8]);
-        assert!(!del.dump);
+        assert_eq!(del[20..], get[20..]);
+        assert_eq!((del[16], get[16]), (LISP_CMD_MAP_DEL, LISP_CMD_MAP_GET));
+        assert_eq!(del[6..8], get[6..8]);
     }
 
     /// Against the running kernel: without the lisp module, `open` says so; with it, a device

@@ -21,7 +21,7 @@
 //!         let e = MapEntry {
 //!             prefix: Prefix { addr: eid, len: Prefix::max_len(&eid) },
 //!             iid: m.iid.or(dev.default_iid),
-//!             rlocs: vec![],
+//!             rlocs: Default::default(),
 //!             ttl: Some(60),
 //!             action: Some(Action::Drop),
 //!             origin: Some(Origin::Lispd),
@@ -49,4 +49,6 @@ pub mod wire;
 
 pub use client::{Client, Events};
 pub use error::{Error, KernelError};
-pub use model::{Action, DevInfo, EntryInfo, Event, MapEntry, MissInfo, Origin, Prefix, Rloc};
+pub use model::{
+    Action, DevInfo, EntryInfo, Event, MapEntry, MissInfo, Origin, Prefix, Rloc, Rlocs,
+};

@@ -36,7 +36,7 @@ pub trait Transport {
 /// Resolves the lisp family (id, groups) through nlctrl; a clear error when the module is not
 /// loaded.
 pub fn lisp_family(t: &mut dyn Transport) -> Result<Family, Error> {
-    let mut req = wire::ctrl_get_family(LISP_GENL_NAME).bytes;
+    let mut req = wire::ctrl_get_family(LISP_GENL_NAME);
     let mut fam = None;
     let r = t.request(&mut req, &mut |m| {
         fam = Some(wire::parse_family(m.payload)?);
@@ -199,7 +199,7 @@ mod tests {
     //! needed). Skipped where netlink sockets cannot be opened.
 
     use super::*;
-    use crate::wire::{self, attrs_of, genl_message};
+    use crate::wire::{self, attrs_of, MsgBuilder};
     use neli::consts::nl::NlmF;
 
     fn conn(proto: Proto) -> Option<NlConn> {
@@ -218,7 +218,7 @@ mod tests {
             return;
         };
         // A multi-part dump of every family ends with NLMSG_DONE and includes nlctrl itself.
-        let mut req = genl_message(0x10, NlmF::DUMP, 3, 2, vec![]);
+        let mut req = MsgBuilder::genl(0x10, NlmF::DUMP, 3, 2).finish();
         let mut names = Vec::new();
         c.request(&mut req, &mut |m| {
             let f = wire::parse_family(m.payload)?;
@@ -228,7 +228,7 @@ mod tests {
         .unwrap();
         assert!(names.contains(&0x10), "{names:?}");
         // A do with an ack.
-        let mut req = wire::ctrl_get_family("nlctrl").bytes;
+        let mut req = wire::ctrl_get_family("nlctrl");
         let mut fam = None;
         c.request(&mut req, &mut |m| {
             fam = Some(wire::parse_family(m.payload)?);
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(fam.id, 0x10);
         assert!(fam.groups.iter().any(|(n, _)| n == "notify"));
         // An unknown family: ENOENT, and the socket stays usable.
-        let mut req = wire::ctrl_get_family("nosuchfam").bytes;
+        let mut req = wire::ctrl_get_family("nosuchfam");
         let r = c.request(&mut req, &mut |_| Ok(()));
         let Err(Error::Kernel(k)) = r else {
             panic!("{r:?}")
@@ -256,7 +256,7 @@ mod tests {
         // IFLA_IFNAME longer than IFNAMSIZ: policy error, extack text and offset of the attribute
         // (16-byte nlmsghdr + 16-byte ifinfomsg).
         let long = "x".repeat(40);
-        let mut req = wire::link_get(&long).bytes;
+        let mut req = wire::link_get(&long);
         let r = c.request(&mut req, &mut |_| Ok(()));
         let Err(Error::Kernel(k)) = r else {
             panic!("{r:?}")
@@ -265,11 +265,8 @@ mod tests {
         assert_eq!(k.offset, Some(32), "{k:?}");
         // The same after a 40 KB attribute the kernel ignores: the error echoes the whole request
         // (more than neli's 32 KiB default buffer) and is still received whole.
-        let mut req = wire::link_get(&long).bytes;
-        let filler = wire::attr(1000, vec![0u8; 40_000]);
-        let mut c2 = std::io::Cursor::new(Vec::new());
-        neli::ToBytes::to_bytes(&filler, &mut c2).unwrap();
-        let filler = c2.into_inner();
+        let mut req = wire::link_get(&long);
+        let filler = crate::testutil::a(1000, &[0u8; 40_000]);
         let name_attr = req.split_off(32);
         req.extend_from_slice(&filler);
         req.extend_from_slice(&name_attr);
@@ -281,7 +278,7 @@ mod tests {
         };
         assert_eq!(k.offset, Some(32 + filler.len() as u32), "{k:?}");
         // And a normal request on the same socket still works.
-        let mut req = wire::link_get("lo").bytes;
+        let mut req = wire::link_get("lo");
         let mut link = None;
         c.request(&mut req, &mut |m| {
             link = Some(wire::parse_link_info(m.payload)?);

@@ -4,39 +4,35 @@
 //! nlctrl and of rtnetlink, and parsing replies, errors, dumps and events. Nothing here touches a
 //! socket, so every function is tested on plain byte buffers.
 //!
-//! Attributes and headers are (de)serialized with neli's types; the framing of a received
-//! datagram into messages and of NLMSG_ERROR/NLMSG_DONE payloads is done here, because it must
-//! honour NLM_F_CAPPED/NLM_F_ACK_TLVS and tolerate trailing TLVs on acks.
+//! One encoder (`MsgBuilder`) writes every request, the packed batches of map changes included;
+//! replies are read with one attribute reader. The framing of NLMSG_ERROR/NLMSG_DONE payloads
+//! honours NLM_F_CAPPED/NLM_F_ACK_TLVS and tolerates trailing TLVs on acks. neli supplies the
+//! constants.
 
-use std::io::Cursor;
 use std::net::IpAddr;
 
 use lisp_uapi::*;
-use neli::{
-    consts::{
-        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd},
-        nl::{GenlId, NlmF, Nlmsg, NlmsgerrAttr},
-        rtnl::{Ifla, IflaInfo, RtAddrFamily, Rtm},
-    },
-    genl::{AttrTypeBuilder, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
-    nl::{NlPayload, NlmsghdrBuilder},
-    rtnl::{Ifinfomsg, IfinfomsgBuilder, Rtattr, RtattrBuilder},
-    types::{Buffer, GenlBuffer, RtBuffer},
-    FromBytesWithInput, Size, ToBytes,
+use neli::consts::{
+    genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd},
+    nl::{GenlId, NlmF, Nlmsg, NlmsgerrAttr},
+    rtnl::{Ifla, IflaInfo, Rtm},
 };
 
 use crate::error::{Error, KernelError};
 use crate::model::*;
 
-/// A generic-netlink attribute (type, payload bytes; nests carry their children serialized).
-pub type Attr = Nlattr<u16, Buffer>;
-
 /// Size of struct nlmsghdr.
 pub const NLMSG_HDRLEN: usize = 16;
 /// Size of struct genlmsghdr.
 pub const GENL_HDRLEN: usize = 4;
+/// Size of struct ifinfomsg.
+const IFINFO_LEN: usize = 16;
 /// Largest request `map add`/`map replace`/`map del` batches pack their entries into.
 pub const BATCH_MSG_MAX: usize = 32 * 1024;
+
+const NLA_HDRLEN: usize = 4;
+const NLA_F_NESTED: u16 = 1 << 15;
+const NLA_F_NET_BYTEORDER: u16 = 1 << 14;
 
 /// The version nlctrl requests carry (what iproute2's genl and libnl send).
 const CTRL_VERSION: u8 = 2;
@@ -47,249 +43,160 @@ const fn align4(n: usize) -> usize {
 
 // ---- Building -------------------------------------------------------------------------------
 
-/// A plain attribute.
-pub fn attr<P: Size + ToBytes>(ty: u16, payload: P) -> Attr {
-    NlattrBuilder::default()
-        .nla_type(
-            AttrTypeBuilder::default()
-                .nla_type(ty)
-                .build()
-                .expect("attribute type set"),
-        )
-        .nla_payload(payload)
-        .build()
-        .expect("attribute type and payload set")
+/// A request being built: nlmsghdr, the protocol's fixed header, then attributes and nests.
+/// The sequence number is left 0: the socket layer stamps it.
+#[derive(Clone, Debug, Default)]
+pub struct MsgBuilder {
+    buf: Vec<u8>,
 }
 
-/// A nested attribute (NLA_F_NESTED set) holding `children` in order.
-pub fn nest(ty: u16, children: &[Attr]) -> Attr {
-    let mut n: Attr = NlattrBuilder::default()
-        .nla_type(
-            AttrTypeBuilder::default()
-                .nla_type(ty)
-                .nla_nested(true)
-                .build()
-                .expect("attribute type set"),
-        )
-        .nla_payload(Buffer::new())
-        .build()
-        .expect("attribute type and payload set");
-    for c in children {
-        n = n.nest(c).expect("serializing into memory cannot fail");
-    }
-    n
-}
-
-/// A whole netlink message (NLM_F_REQUEST added; sequence number and port id 0, the socket
-/// layer stamps the sequence number).
-fn message<P: Size + ToBytes>(ty: u16, flags: NlmF, payload: P) -> Vec<u8> {
-    let msg = NlmsghdrBuilder::default()
-        .nl_type(ty)
-        .nl_flags(flags | NlmF::REQUEST)
-        .nl_payload(NlPayload::Payload(payload))
-        .build()
-        .expect("header fields set");
-    let mut c = Cursor::new(Vec::with_capacity(msg.padded_size()));
-    msg.to_bytes(&mut c)
-        .expect("serializing into memory cannot fail");
-    c.into_inner()
-}
-
-/// A generic-netlink request.
-pub fn genl_message(family: u16, flags: NlmF, cmd: u8, version: u8, attrs: Vec<Attr>) -> Vec<u8> {
-    let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
-        .cmd(cmd)
-        .version(version)
-        .attrs(attrs.into_iter().collect::<GenlBuffer<_, _>>())
-        .build()
-        .expect("genl header fields set");
-    message(family, flags, genl)
-}
-
-/// A request of the lisp family.
-fn lisp_message(family: u16, flags: NlmF, cmd: u8, attrs: Vec<Attr>) -> Vec<u8> {
-    genl_message(family, flags, cmd, LISP_GENL_VERSION, attrs)
-}
-
-/// A request and whether it is a dump (answered by NLMSG_DONE rather than an ack).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    pub bytes: Vec<u8>,
-    pub dump: bool,
-}
-
-impl Request {
-    fn ack(bytes: Vec<u8>) -> Request {
-        Request { bytes, dump: false }
-    }
-}
-
-fn ifname(dev: &str) -> Attr {
-    attr(LISP_A_IFNAME, dev)
-}
-
-fn prefix_attrs(out: &mut Vec<Attr>, prefix: &Prefix, iid: Option<u32>) {
-    if let Some(iid) = iid {
-        out.push(attr(LISP_MAP_A_IID, iid));
-    }
-    out.push(attr(LISP_MAP_A_EID, addr_bytes(&prefix.addr)));
-    out.push(attr(LISP_MAP_A_PLEN, prefix.len));
-}
-
-/// The LISP_A_MAP nest of `map add`/`map replace`: IID (if given), EID, PLEN, one RLOC nest per
-/// locator (ADDR, PRIORITY, WEIGHT, UP, always all four), TTL (if given), ACTION (if given),
-/// ORIGIN (if given).
-/// The reference `put_entry` is tested against.
-#[cfg(test)]
-pub fn entry_nest(e: &MapEntry) -> Attr {
-    let mut a = Vec::with_capacity(4 + e.rlocs.len());
-    prefix_attrs(&mut a, &e.prefix, e.iid);
-    for r in &e.rlocs {
-        a.push(nest(
-            LISP_MAP_A_RLOC,
-            &[
-                attr(LISP_RLOC_A_ADDR, addr_bytes(&r.addr)),
-                attr(LISP_RLOC_A_PRIORITY, r.priority),
-                attr(LISP_RLOC_A_WEIGHT, r.weight),
-                attr(LISP_RLOC_A_UP, u8::from(r.up)),
-            ],
-        ));
-    }
-    if let Some(ttl) = e.ttl {
-        a.push(attr(LISP_MAP_A_TTL, ttl));
-    }
-    if let Some(action) = e.action {
-        a.push(attr(LISP_MAP_A_ACTION, action.value()));
-    }
-    if let Some(origin) = e.origin {
-        a.push(attr(LISP_MAP_A_ORIGIN, origin.value()));
-    }
-    nest(LISP_A_MAP, &a)
-}
-
-// The LISP_A_MAP nests of map changes are written by hand, straight into the request: they are
-// the bulk of a batch. The bytes are those of `entry_nest`/`key_nest` (tested).
-
-const NLA_HDRLEN: usize = 4;
-const NLA_F_NESTED: u16 = 0x8000;
-
-fn addr_len(a: &IpAddr) -> usize {
-    match a {
-        IpAddr::V4(_) => 4,
-        IpAddr::V6(_) => 16,
-    }
-}
-
-/// The size of the LISP_A_MAP nest `put_entry` writes for `e`.
-pub fn entry_len(e: &EntryRef) -> usize {
-    // Every attribute but the addresses is 8 bytes padded (u8 and u32 payloads).
-    let mut n = NLA_HDRLEN + 8 + NLA_HDRLEN + addr_len(&e.prefix.addr);
-    n += 8 * (usize::from(e.iid.is_some()) + usize::from(e.ttl.is_some()));
-    n += 8 * (usize::from(e.action.is_some()) + usize::from(e.origin.is_some()));
-    for r in e.rlocs {
-        n += NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
-    }
-    n
-}
-
-/// Attributes written into a nest whose bytes are in place (zeroed) in the request.
-struct NestWriter<'b> {
-    buf: &'b mut [u8],
-    len: usize,
-}
-
-impl NestWriter<'_> {
-    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
-        self.buf[self.len..self.len + N].copy_from_slice(&bytes);
-        self.len += N;
+impl MsgBuilder {
+    /// A message of type `ty` with `flags` (NLM_F_REQUEST added) and the fixed header `header`.
+    pub fn new(ty: u16, flags: NlmF, header: &[u8]) -> MsgBuilder {
+        let mut m = MsgBuilder::default();
+        m.reset(ty, flags, header);
+        m
     }
 
-    /// An attribute header; `len` is the attribute's length without padding.
+    /// `new`, reusing the buffer.
+    pub fn reset(&mut self, ty: u16, flags: NlmF, header: &[u8]) {
+        let [t0, t1] = ty.to_ne_bytes();
+        let [f0, f1] = (flags | NlmF::REQUEST).bits().to_ne_bytes();
+        self.buf.clear();
+        // Length (set by `finish`), type, flags, sequence number, port id.
+        self.buf
+            .extend_from_slice(&[0, 0, 0, 0, t0, t1, f0, f1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        self.buf.extend_from_slice(header);
+    }
+
+    /// A generic-netlink request of `family`.
+    pub fn genl(family: u16, flags: NlmF, cmd: u8, version: u8) -> MsgBuilder {
+        MsgBuilder::new(family, flags, &[cmd, version, 0, 0])
+    }
+
+    /// A request of the lisp family.
+    fn lisp(family: u16, flags: NlmF, cmd: u8, dev: &str) -> MsgBuilder {
+        let mut m = MsgBuilder::genl(family, flags, cmd, LISP_GENL_VERSION);
+        m.str(LISP_A_IFNAME, dev);
+        m
+    }
+
+    /// An rtnetlink link request: ifinfomsg of `ifindex` (family AF_UNSPEC).
+    fn link(ty: Rtm, flags: NlmF, ifindex: i32) -> MsgBuilder {
+        let mut ifi = [0u8; IFINFO_LEN];
+        ifi[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+        MsgBuilder::new(ty.into(), flags, &ifi)
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
     fn hdr(&mut self, len: usize, ty: u16) {
         let [l0, l1] = (len as u16).to_ne_bytes();
         let [t0, t1] = ty.to_ne_bytes();
-        self.put([l0, l1, t0, t1]);
+        self.buf.extend_from_slice(&[l0, l1, t0, t1]);
     }
 
-    fn u8(&mut self, ty: u16, v: u8) {
-        self.hdr(NLA_HDRLEN + 1, ty);
-        // The padding is already zero.
-        self.put([v, 0, 0, 0]);
+    /// An attribute, padded to 4 bytes.
+    pub fn put(&mut self, ty: u16, payload: &[u8]) -> &mut Self {
+        self.hdr(NLA_HDRLEN + payload.len(), ty);
+        self.buf.extend_from_slice(payload);
+        self.buf.resize(align4(self.buf.len()), 0);
+        self
     }
 
-    fn u32(&mut self, ty: u16, v: u32) {
-        self.hdr(NLA_HDRLEN + 4, ty);
-        self.put(v.to_ne_bytes());
+    pub fn u8(&mut self, ty: u16, v: u8) -> &mut Self {
+        let [t0, t1] = ty.to_ne_bytes();
+        self.buf.extend_from_slice(&[5, 0, t0, t1, v, 0, 0, 0]);
+        self
     }
 
-    fn addr(&mut self, ty: u16, a: &IpAddr) {
+    pub fn u32(&mut self, ty: u16, v: u32) -> &mut Self {
+        let [t0, t1] = ty.to_ne_bytes();
+        let [v0, v1, v2, v3] = v.to_ne_bytes();
+        self.buf.extend_from_slice(&[8, 0, t0, t1, v0, v1, v2, v3]);
+        self
+    }
+
+    pub fn opt_u32(&mut self, ty: u16, v: Option<u32>) -> &mut Self {
+        if let Some(v) = v {
+            self.u32(ty, v);
+        }
+        self
+    }
+
+    /// A NUL-terminated string.
+    pub fn str(&mut self, ty: u16, s: &str) -> &mut Self {
+        self.hdr(NLA_HDRLEN + s.len() + 1, ty);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.resize(align4(self.buf.len() + 1), 0);
+        self
+    }
+
+    /// An address: 4 or 16 bytes, network order.
+    pub fn addr(&mut self, ty: u16, a: &IpAddr) -> &mut Self {
         match a {
-            IpAddr::V4(a) => {
-                self.hdr(NLA_HDRLEN + 4, ty);
-                self.put(a.octets());
-            }
-            IpAddr::V6(a) => {
-                self.hdr(NLA_HDRLEN + 16, ty);
-                self.put(a.octets());
-            }
+            IpAddr::V4(a) => self.put(ty, &a.octets()),
+            IpAddr::V6(a) => self.put(ty, &a.octets()),
         }
     }
-}
 
-fn put_hdr(buf: &mut Vec<u8>, len: usize, ty: u16) {
-    let [l0, l1] = (len as u16).to_ne_bytes();
-    let [t0, t1] = ty.to_ne_bytes();
-    buf.extend_from_slice(&[l0, l1, t0, t1]);
-}
+    /// Opens a nest of type `ty` (flags included): `end_nest` with what this returns closes it.
+    pub fn nest(&mut self, ty: u16) -> usize {
+        let at = self.buf.len();
+        self.hdr(0, ty);
+        at
+    }
 
-/// Appends the LISP_A_MAP nest of `e` (`entry_len(e)` bytes) to `buf`: IID (if given), EID, PLEN,
-/// one RLOC nest per locator (ADDR, PRIORITY, WEIGHT, UP), TTL (if given), ACTION (if given),
-/// ORIGIN (if given).
-/// Without locators, TTL and action it is the nest naming an entry (`map del`).
-#[cfg(test)]
-pub fn put_entry(buf: &mut Vec<u8>, e: &EntryRef) {
-    put_entry_len(buf, e, entry_len(e));
-}
+    pub fn end_nest(&mut self, at: usize) {
+        let len = (self.buf.len() - at) as u16;
+        self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
+    }
 
-/// `put_entry` of a nest of `len` (= `entry_len(e)`) bytes.
-fn put_entry_len(buf: &mut Vec<u8>, e: &EntryRef, len: usize) {
-    let start = buf.len();
-    buf.resize(start + len, 0);
-    let mut w = NestWriter {
-        buf: &mut buf[start..],
-        len: 0,
-    };
-    w.hdr(len, LISP_A_MAP | NLA_F_NESTED);
-    if let Some(iid) = e.iid {
-        w.u32(LISP_MAP_A_IID, iid);
+    /// The LISP_A_MAP nest of `e`: IID (if given), EID, PLEN, one RLOC nest per locator (ADDR,
+    /// PRIORITY, WEIGHT, UP), TTL, ACTION and ORIGIN (if given). The key of an entry (`map del`,
+    /// `map get EID/LEN`) is an entry with only prefix and IID.
+    pub fn entry(&mut self, e: &MapEntry) -> &mut Self {
+        let map = self.nest(LISP_A_MAP | NLA_F_NESTED);
+        self.opt_u32(LISP_MAP_A_IID, e.iid);
+        self.addr(LISP_MAP_A_EID, &e.prefix.addr);
+        self.u8(LISP_MAP_A_PLEN, e.prefix.len);
+        for r in e.rlocs.iter() {
+            let rloc = self.nest(LISP_MAP_A_RLOC | NLA_F_NESTED);
+            self.addr(LISP_RLOC_A_ADDR, &r.addr);
+            self.u8(LISP_RLOC_A_PRIORITY, r.priority);
+            self.u8(LISP_RLOC_A_WEIGHT, r.weight);
+            self.u8(LISP_RLOC_A_UP, u8::from(r.up));
+            self.end_nest(rloc);
+        }
+        self.opt_u32(LISP_MAP_A_TTL, e.ttl);
+        if let Some(action) = e.action {
+            self.u8(LISP_MAP_A_ACTION, action.value());
+        }
+        if let Some(origin) = e.origin {
+            self.u8(LISP_MAP_A_ORIGIN, origin.value());
+        }
+        self.end_nest(map);
+        self
     }
-    w.addr(LISP_MAP_A_EID, &e.prefix.addr);
-    w.u8(LISP_MAP_A_PLEN, e.prefix.len);
-    for r in e.rlocs {
-        let rlen = NLA_HDRLEN + NLA_HDRLEN + addr_len(&r.addr) + 3 * 8;
-        w.hdr(rlen, LISP_MAP_A_RLOC | NLA_F_NESTED);
-        w.addr(LISP_RLOC_A_ADDR, &r.addr);
-        w.u8(LISP_RLOC_A_PRIORITY, r.priority);
-        w.u8(LISP_RLOC_A_WEIGHT, r.weight);
-        w.u8(LISP_RLOC_A_UP, u8::from(r.up));
-    }
-    if let Some(ttl) = e.ttl {
-        w.u32(LISP_MAP_A_TTL, ttl);
-    }
-    if let Some(action) = e.action {
-        w.u8(LISP_MAP_A_ACTION, action.value());
-    }
-    if let Some(origin) = e.origin {
-        w.u8(LISP_MAP_A_ORIGIN, origin.value());
-    }
-    debug_assert_eq!(w.len, len);
-}
 
-/// The LISP_A_MAP nest naming one entry (`map del`, `map get EID/LEN`): IID (if given), EID, PLEN.
-pub fn key_nest(k: &MapKey) -> Attr {
-    let mut a = Vec::with_capacity(3);
-    prefix_attrs(&mut a, &k.prefix, k.iid);
-    nest(LISP_A_MAP, &a)
+    /// The message so far, its length set.
+    pub fn bytes(&mut self) -> &mut [u8] {
+        let len = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&len.to_ne_bytes());
+        &mut self.buf
+    }
+
+    /// The whole message.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.bytes();
+        self.buf
+    }
 }
 
 /// NLM_F_* of a map change: `add` must not replace, `replace` may create, `del` neither.
@@ -302,68 +209,48 @@ pub fn map_flags(cmd: u8, replace: bool) -> NlmF {
 }
 
 /// MAP_ADD (`replace`: may replace an existing entry) or MAP_DEL of one entry, with an ack.
-pub fn map_change(family: u16, cmd: u8, replace: bool, dev: &str, e: &EntryRef) -> Request {
-    let mut p = Packer::new(0);
-    p.start(family, cmd, map_flags(cmd, replace), dev);
-    p.push(1, e);
-    Request::ack(p.request().to_vec())
+pub fn map_change(family: u16, cmd: u8, replace: bool, dev: &str, e: &MapEntry) -> Vec<u8> {
+    let mut m = MsgBuilder::lisp(family, map_flags(cmd, replace), cmd, dev);
+    m.entry(e);
+    m.finish()
 }
 
-/// DEV_GET of one device (do) or of all (dump).
-pub fn dev_get(family: u16, dev: Option<&str>) -> Request {
+/// DEV_GET of one device (do) or of all (dump, without LISP_A_IFNAME).
+pub fn dev_get(family: u16, dev: Option<&str>) -> Vec<u8> {
     match dev {
-        Some(d) => Request::ack(lisp_message(
-            family,
-            NlmF::ACK,
-            LISP_CMD_DEV_GET,
-            vec![ifname(d)],
-        )),
-        None => Request {
-            bytes: lisp_message(family, NlmF::DUMP, LISP_CMD_DEV_GET, vec![]),
-            dump: true,
-        },
+        Some(d) => MsgBuilder::lisp(family, NlmF::ACK, LISP_CMD_DEV_GET, d).finish(),
+        None => MsgBuilder::genl(family, NlmF::DUMP, LISP_CMD_DEV_GET, LISP_GENL_VERSION).finish(),
     }
 }
 
 /// MAP_GET do of one exact entry.
-pub fn map_get(family: u16, dev: &str, key: &MapKey) -> Request {
-    Request::ack(lisp_message(
-        family,
-        NlmF::ACK,
-        LISP_CMD_MAP_GET,
-        vec![ifname(dev), key_nest(key)],
-    ))
+pub fn map_get(family: u16, dev: &str, key: &MapEntry) -> Vec<u8> {
+    let mut m = MsgBuilder::lisp(family, NlmF::ACK, LISP_CMD_MAP_GET, dev);
+    m.entry(key);
+    m.finish()
 }
 
 /// MAP_GET do of the longest match of `addr`: LISP_A_LOOKUP, LISP_A_IID (if given), LISP_A_HASH.
-pub fn map_lookup(family: u16, dev: &str, addr: &IpAddr, iid: Option<u32>, hash: u32) -> Request {
-    let mut a = vec![ifname(dev), attr(LISP_A_LOOKUP, addr_bytes(addr))];
-    if let Some(iid) = iid {
-        a.push(attr(LISP_A_IID, iid));
-    }
-    a.push(attr(LISP_A_HASH, hash));
-    Request::ack(lisp_message(family, NlmF::ACK, LISP_CMD_MAP_GET, a))
+pub fn map_lookup(family: u16, dev: &str, addr: &IpAddr, iid: Option<u32>, hash: u32) -> Vec<u8> {
+    let mut m = MsgBuilder::lisp(family, NlmF::ACK, LISP_CMD_MAP_GET, dev);
+    m.addr(LISP_A_LOOKUP, addr)
+        .opt_u32(LISP_A_IID, iid)
+        .u32(LISP_A_HASH, hash);
+    m.finish()
 }
 
 /// MAP_GET dump, optionally of one instance ID.
-pub fn map_dump(family: u16, dev: &str, iid: Option<u32>) -> Request {
-    let mut a = vec![ifname(dev)];
-    if let Some(iid) = iid {
-        a.push(attr(LISP_A_IID, iid));
-    }
-    Request {
-        bytes: lisp_message(family, NlmF::DUMP, LISP_CMD_MAP_GET, a),
-        dump: true,
-    }
+pub fn map_dump(family: u16, dev: &str, iid: Option<u32>) -> Vec<u8> {
+    let mut m = MsgBuilder::lisp(family, NlmF::DUMP, LISP_CMD_MAP_GET, dev);
+    m.opt_u32(LISP_A_IID, iid);
+    m.finish()
 }
 
 /// MAP_FLUSH, optionally of one instance ID.
-pub fn map_flush(family: u16, dev: &str, iid: Option<u32>) -> Request {
-    let mut a = vec![ifname(dev)];
-    if let Some(iid) = iid {
-        a.push(attr(LISP_A_IID, iid));
-    }
-    Request::ack(lisp_message(family, NlmF::ACK, LISP_CMD_MAP_FLUSH, a))
+pub fn map_flush(family: u16, dev: &str, iid: Option<u32>) -> Vec<u8> {
+    let mut m = MsgBuilder::lisp(family, NlmF::ACK, LISP_CMD_MAP_FLUSH, dev);
+    m.opt_u32(LISP_A_IID, iid);
+    m.finish()
 }
 
 /// Where one LISP_A_MAP nest sits in a packed request, and the batch line it came from.
@@ -383,7 +270,7 @@ pub struct Span {
 pub struct Packer {
     cap: usize,
     /// The request: header, LISP_A_IFNAME, the nests pushed.
-    buf: Vec<u8>,
+    msg: MsgBuilder,
     /// Length of the header and LISP_A_IFNAME.
     header: usize,
     spans: Vec<Span>,
@@ -393,7 +280,7 @@ impl Packer {
     pub fn new(cap: usize) -> Packer {
         Packer {
             cap,
-            buf: Vec::new(),
+            msg: MsgBuilder::default(),
             header: 0,
             spans: Vec::new(),
         }
@@ -401,21 +288,11 @@ impl Packer {
 
     /// Empties the packer for requests of `cmd` with `flags` (NLM_F_REQUEST added) to `dev`.
     pub fn start(&mut self, family: u16, cmd: u8, flags: NlmF, dev: &str) {
-        let ifname_len = NLA_HDRLEN + dev.len() + 1;
-        self.buf.clear();
-        self.buf.reserve(self.cap.max(1024));
-        // nlmsghdr: length (set by request()), type, flags, sequence number, port id.
-        self.buf.extend_from_slice(&0u32.to_ne_bytes());
-        self.buf.extend_from_slice(&family.to_ne_bytes());
-        self.buf
-            .extend_from_slice(&(flags | NlmF::REQUEST).bits().to_ne_bytes());
-        self.buf.extend_from_slice(&[0; 8]);
-        self.buf.extend_from_slice(&[cmd, LISP_GENL_VERSION, 0, 0]);
-        put_hdr(&mut self.buf, ifname_len, LISP_A_IFNAME);
-        self.buf.extend_from_slice(dev.as_bytes());
-        self.buf
-            .resize(NLMSG_HDRLEN + GENL_HDRLEN + align4(ifname_len), 0);
-        self.header = self.buf.len();
+        self.msg
+            .reset(family, flags, &[cmd, LISP_GENL_VERSION, 0, 0]);
+        self.msg.buf.reserve(self.room());
+        self.msg.str(LISP_A_IFNAME, dev);
+        self.header = self.msg.len();
         self.spans.clear();
     }
 
@@ -423,35 +300,38 @@ impl Packer {
         self.spans.is_empty()
     }
 
-    pub fn push(&mut self, line: usize, e: &EntryRef) {
-        self.push_len(line, e, entry_len(e));
+    /// The capacity a request needs: `cap` and a nest that does not fit (8 IPv6 locators make
+    /// 440 bytes), which is written before it is taken back.
+    fn room(&self) -> usize {
+        self.cap + 512
     }
 
-    /// Pushes `e` if it can join the request being filled (always, when it is empty).
-    pub fn push_if_fits(&mut self, line: usize, e: &EntryRef) -> bool {
-        let len = entry_len(e);
-        if !self.spans.is_empty() && self.buf.len() + len > self.cap {
-            return false;
-        }
-        self.push_len(line, e, len);
-        true
-    }
-
-    fn push_len(&mut self, line: usize, e: &EntryRef, len: usize) {
-        let start = self.buf.len();
-        put_entry_len(&mut self.buf, e, len);
+    /// Pushes `e`, whether it fits or not.
+    pub fn push(&mut self, line: usize, e: &MapEntry) {
+        let start = self.msg.len();
+        self.msg.entry(e);
         self.spans.push(Span {
             start,
-            end: self.buf.len(),
+            end: self.msg.len(),
             line,
         });
     }
 
+    /// Pushes `e` if it can join the request being filled (always, when it is empty).
+    pub fn push_if_fits(&mut self, line: usize, e: &MapEntry) -> bool {
+        let start = self.msg.len();
+        self.push(line, e);
+        if self.msg.len() > self.cap && self.spans.len() > 1 {
+            self.spans.pop();
+            self.msg.buf.truncate(start);
+            return false;
+        }
+        true
+    }
+
     /// The request filled so far, its length set.
     pub fn request(&mut self) -> &mut [u8] {
-        let len = self.buf.len() as u32;
-        self.buf[..4].copy_from_slice(&len.to_ne_bytes());
-        &mut self.buf
+        self.msg.bytes()
     }
 
     /// Where the nests of the request sit, and their lines.
@@ -461,29 +341,24 @@ impl Packer {
 
     /// `request()` and `spans()` at once.
     pub fn request_and_spans(&mut self) -> (&mut [u8], &[Span]) {
-        self.request();
-        (&mut self.buf, &self.spans)
+        (self.msg.bytes(), &self.spans)
+    }
+
+    /// Takes the request filled so far and its spans out, leaving the packer empty, with the
+    /// same header.
+    pub fn take(&mut self) -> (Vec<u8>, Vec<Span>) {
+        self.msg.bytes();
+        let mut fresh = Vec::with_capacity(self.room());
+        fresh.extend_from_slice(&self.msg.buf[..self.header]);
+        let req = std::mem::replace(&mut self.msg.buf, fresh);
+        (req, std::mem::take(&mut self.spans))
     }
 
     /// Drops the nests, keeping the header for the next request.
     pub fn clear(&mut self) {
-        self.buf.truncate(self.header);
+        self.msg.buf.truncate(self.header);
         self.spans.clear();
     }
-}
-
-/// The spans of a request `Packer` built (whose nests came from `lines`), found from its bytes.
-pub fn spans_of(req: &[u8], lines: &[usize], spans: &mut Vec<Span>) {
-    spans.clear();
-    // After the headers, LISP_A_IFNAME, then the nests.
-    let ifname = usize::from(ne_u16(&req[NLMSG_HDRLEN + GENL_HDRLEN..]));
-    let mut start = NLMSG_HDRLEN + GENL_HDRLEN + align4(ifname);
-    for &line in lines {
-        let end = start + align4(usize::from(ne_u16(&req[start..])));
-        spans.push(Span { start, end, line });
-        start = end;
-    }
-    debug_assert_eq!(start, req.len());
 }
 
 /// Which batch lines a failed packed request concerns.
@@ -527,148 +402,85 @@ pub fn blame(spans: &[Span], offset: Option<u32>) -> Blame {
 }
 
 /// nlctrl CTRL_CMD_GETFAMILY for one family name.
-pub fn ctrl_get_family(name: &str) -> Request {
-    Request::ack(genl_message(
-        u16::from(GenlId::Ctrl),
+pub fn ctrl_get_family(name: &str) -> Vec<u8> {
+    let mut m = MsgBuilder::genl(
+        GenlId::Ctrl.into(),
         NlmF::ACK,
-        u8::from(CtrlCmd::Getfamily),
+        CtrlCmd::Getfamily.into(),
         CTRL_VERSION,
-        vec![attr(u16::from(CtrlAttr::FamilyName), name)],
-    ))
+    );
+    m.str(CtrlAttr::FamilyName.into(), name);
+    m.finish()
 }
 
-fn rtattr<T: neli::consts::rtnl::RtaType, P: Size + ToBytes>(
-    ty: T,
-    payload: P,
-) -> Rtattr<T, Buffer> {
-    RtattrBuilder::default()
-        .rta_type(ty)
-        .rta_payload(payload)
-        .build()
-        .expect("rtattr type and payload set")
-}
-
-fn ifinfomsg(index: i32, attrs: RtBuffer<Ifla, Buffer>) -> Ifinfomsg {
-    IfinfomsgBuilder::default()
-        .ifi_family(RtAddrFamily::Unspecified)
-        .ifi_index(index)
-        .rtattrs(attrs)
-        .build()
-        .expect("ifinfomsg fields set")
-}
-
-/// The IFLA_LISP_* attributes of `c`, only those set, in attribute order: PORT (u16, network
-/// byte order), LOCAL (4 or 16 bytes), IID (u32), TTL, TOS, EXTERNAL, UDP_CSUM, NONCE,
-/// SRC_CHECK (u8 each), MAP_MAX (u32).
-pub fn info_data(c: &LinkConfig) -> Vec<Attr> {
-    let mut a = Vec::new();
-    if let Some(port) = c.port {
-        a.push(attr(IFLA_LISP_PORT, port.to_be_bytes().to_vec()));
-    }
-    if let Some(local) = &c.local {
-        a.push(attr(IFLA_LISP_LOCAL, addr_bytes(local)));
-    }
-    if let Some(iid) = c.iid {
-        a.push(attr(IFLA_LISP_IID, iid));
-    }
-    if let Some(ttl) = c.ttl {
-        a.push(attr(IFLA_LISP_TTL, ttl));
-    }
-    if let Some(tos) = c.tos {
-        a.push(attr(IFLA_LISP_TOS, tos));
-    }
-    for (ty, v) in [
-        (IFLA_LISP_EXTERNAL, c.external),
-        (IFLA_LISP_UDP_CSUM, c.udp_csum),
-        (IFLA_LISP_NONCE, c.nonce),
-        (IFLA_LISP_SRC_CHECK, c.src_check),
-    ] {
-        if let Some(v) = v {
-            a.push(attr(ty, u8::from(v)));
-        }
-    }
-    if let Some(max) = c.map_max {
-        a.push(attr(IFLA_LISP_MAP_MAX, max));
-    }
-    a
-}
-
-/// IFLA_LINKINFO { IFLA_INFO_KIND "lisp", IFLA_INFO_DATA { `info_data(c)` } (left out when
-/// nothing is set) }. Like iproute2's, the rtnetlink nests carry no NLA_F_NESTED.
-fn linkinfo(c: &LinkConfig) -> Rtattr<Ifla, Buffer> {
-    let mut info = rtattr(Ifla::Linkinfo, Buffer::new())
-        .nest(&rtattr(IflaInfo::Kind, LISP_KIND))
-        .expect("serializing into memory cannot fail");
+/// IFLA_LINKINFO { IFLA_INFO_KIND "lisp", IFLA_INFO_DATA { the IFLA_LISP_* of `c`, only those
+/// set, in attribute order (left out when none is) } }. PORT is a u16 in network order, LOCAL 4
+/// or 16 bytes, IID and MAP_MAX u32, the others u8. Like iproute2's, the rtnetlink nests carry
+/// no NLA_F_NESTED.
+fn linkinfo(m: &mut MsgBuilder, c: &LinkConfig) {
+    let info = m.nest(Ifla::Linkinfo.into());
+    m.str(IflaInfo::Kind.into(), LISP_KIND);
     if !c.is_empty() {
-        let mut data = Cursor::new(Vec::new());
-        for a in info_data(c) {
-            a.to_bytes(&mut data)
-                .expect("serializing into memory cannot fail");
+        let data = m.nest(IflaInfo::Data.into());
+        if let Some(port) = c.port {
+            m.put(IFLA_LISP_PORT, &port.to_be_bytes());
         }
-        info = info
-            .nest(&rtattr(IflaInfo::Data, Buffer::from(data.into_inner())))
-            .expect("serializing into memory cannot fail");
+        if let Some(local) = &c.local {
+            m.addr(IFLA_LISP_LOCAL, local);
+        }
+        m.opt_u32(IFLA_LISP_IID, c.iid);
+        for (ty, v) in [
+            (IFLA_LISP_TTL, c.ttl),
+            (IFLA_LISP_TOS, c.tos),
+            (IFLA_LISP_EXTERNAL, c.external.map(u8::from)),
+            (IFLA_LISP_UDP_CSUM, c.udp_csum.map(u8::from)),
+            (IFLA_LISP_NONCE, c.nonce.map(u8::from)),
+            (IFLA_LISP_SRC_CHECK, c.src_check.map(u8::from)),
+        ] {
+            if let Some(v) = v {
+                m.u8(ty, v);
+            }
+        }
+        m.opt_u32(IFLA_LISP_MAP_MAX, c.map_max);
+        m.end_nest(data);
     }
-    info
+    m.end_nest(info);
 }
 
-/// RTM_NEWLINK creating a lisp device: IFLA_IFNAME, IFLA_MTU (if given), IFLA_LINKINFO
-/// { IFLA_INFO_KIND, IFLA_INFO_DATA (if any option is given) }.
-pub fn link_new(name: &str, mtu: Option<u32>, c: &LinkConfig) -> Request {
-    let mut attrs = RtBuffer::new();
-    attrs.push(rtattr(Ifla::Ifname, name));
-    if let Some(mtu) = mtu {
-        attrs.push(rtattr(Ifla::Mtu, mtu));
-    }
-    attrs.push(linkinfo(c));
-    Request::ack(message(
-        u16::from(Rtm::Newlink),
-        NlmF::ACK | NlmF::CREATE | NlmF::EXCL,
-        ifinfomsg(0, attrs),
-    ))
+/// RTM_NEWLINK creating a lisp device: IFLA_IFNAME, IFLA_MTU (if given), IFLA_LINKINFO.
+pub fn link_new(name: &str, mtu: Option<u32>, c: &LinkConfig) -> Vec<u8> {
+    let mut m = MsgBuilder::link(Rtm::Newlink, NlmF::ACK | NlmF::CREATE | NlmF::EXCL, 0);
+    m.str(Ifla::Ifname.into(), name)
+        .opt_u32(Ifla::Mtu.into(), mtu);
+    linkinfo(&mut m, c);
+    m.finish()
 }
 
-/// RTM_NEWLINK changing the existing device `ifindex` (no NLM_F_CREATE): IFLA_LINKINFO
-/// { IFLA_INFO_KIND, IFLA_INFO_DATA }.
-pub fn link_change(ifindex: i32, c: &LinkConfig) -> Request {
-    let mut attrs = RtBuffer::new();
-    attrs.push(linkinfo(c));
-    Request::ack(message(
-        u16::from(Rtm::Newlink),
-        NlmF::ACK,
-        ifinfomsg(ifindex, attrs),
-    ))
+/// RTM_NEWLINK changing the existing device `ifindex` (no NLM_F_CREATE): IFLA_LINKINFO.
+pub fn link_change(ifindex: i32, c: &LinkConfig) -> Vec<u8> {
+    let mut m = MsgBuilder::link(Rtm::Newlink, NlmF::ACK, ifindex);
+    linkinfo(&mut m, c);
+    m.finish()
 }
 
 /// RTM_GETLINK dump of the lisp devices (IFLA_LINKINFO { IFLA_INFO_KIND "lisp" }, which the
 /// kernel filters the dump by).
-pub fn link_dump_lisp() -> Request {
-    let mut attrs = RtBuffer::new();
-    attrs.push(linkinfo(&LinkConfig::default()));
-    Request {
-        bytes: message(u16::from(Rtm::Getlink), NlmF::DUMP, ifinfomsg(0, attrs)),
-        dump: true,
-    }
+pub fn link_dump_lisp() -> Vec<u8> {
+    let mut m = MsgBuilder::link(Rtm::Getlink, NlmF::DUMP, 0);
+    linkinfo(&mut m, &LinkConfig::default());
+    m.finish()
 }
 
 /// RTM_GETLINK of one device by name.
-pub fn link_get(name: &str) -> Request {
-    let mut attrs = RtBuffer::new();
-    attrs.push(rtattr(Ifla::Ifname, name));
-    Request::ack(message(
-        u16::from(Rtm::Getlink),
-        NlmF::ACK,
-        ifinfomsg(0, attrs),
-    ))
+pub fn link_get(name: &str) -> Vec<u8> {
+    let mut m = MsgBuilder::link(Rtm::Getlink, NlmF::ACK, 0);
+    m.str(Ifla::Ifname.into(), name);
+    m.finish()
 }
 
 /// RTM_DELLINK of one device by index.
-pub fn link_del(ifindex: i32) -> Request {
-    Request::ack(message(
-        u16::from(Rtm::Dellink),
-        NlmF::ACK,
-        ifinfomsg(ifindex, RtBuffer::new()),
-    ))
+pub fn link_del(ifindex: i32) -> Vec<u8> {
+    MsgBuilder::link(Rtm::Dellink, NlmF::ACK, ifindex).finish()
 }
 
 // ---- Parsing --------------------------------------------------------------------------------
@@ -716,35 +528,55 @@ pub fn split(buf: &[u8]) -> Result<Vec<Msg<'_>>, Error> {
     Ok(out)
 }
 
+/// A received attribute: its type without the NLA_F_* flags, and its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr<'a> {
+    pub ty: u16,
+    /// NLA_F_NET_BYTEORDER: the payload is in network byte order.
+    pub net_order: bool,
+    pub data: &'a [u8],
+}
+
 /// The attributes of a buffer (a message's attributes, or a nest's payload).
-pub fn attrs_of(b: &[u8]) -> Result<Vec<Attr>, Error> {
-    let buf = GenlBuffer::<u16, Buffer>::from_bytes_with_input(&mut Cursor::new(b), b.len())
-        .map_err(|e| Error::reply(format!("bad attributes: {e}")))?;
-    Ok(buf.into_iter().collect())
-}
-
-fn ty(a: &Attr) -> u16 {
-    *a.nla_type().nla_type()
-}
-
-fn data(a: &Attr) -> &[u8] {
-    a.nla_payload().as_ref()
+pub fn attrs_of(mut b: &[u8]) -> Result<Vec<Attr<'_>>, Error> {
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let len = match b.len() {
+            4.. => usize::from(ne_u16(b)),
+            _ => 0,
+        };
+        if len < NLA_HDRLEN || len > b.len() {
+            return Err(Error::reply(format!("bad attribute length {len}")));
+        }
+        let ty = ne_u16(&b[2..]);
+        out.push(Attr {
+            ty: ty & !(NLA_F_NESTED | NLA_F_NET_BYTEORDER),
+            net_order: ty & NLA_F_NET_BYTEORDER != 0,
+            data: &b[NLA_HDRLEN..len],
+        });
+        b = &b[align4(len).min(b.len())..];
+    }
+    Ok(out)
 }
 
 fn bad(what: &str, a: &Attr) -> Error {
-    Error::reply(format!("{what} has {} bytes", data(a).len()))
+    Error::reply(format!("{what} has {} bytes", a.data.len()))
 }
 
 fn get_u8(a: &Attr, what: &str) -> Result<u8, Error> {
-    match data(a) {
+    match a.data {
         [v] => Ok(*v),
         _ => Err(bad(what, a)),
     }
 }
 
+fn get_bool(a: &Attr, what: &str) -> Result<bool, Error> {
+    get_u8(a, what).map(|v| v != 0)
+}
+
 fn get_u16(a: &Attr, what: &str) -> Result<u16, Error> {
-    let b: [u8; 2] = data(a).try_into().map_err(|_| bad(what, a))?;
-    Ok(if *a.nla_type().nla_network_order() {
+    let b: [u8; 2] = a.data.try_into().map_err(|_| bad(what, a))?;
+    Ok(if a.net_order {
         u16::from_be_bytes(b)
     } else {
         u16::from_ne_bytes(b)
@@ -752,8 +584,8 @@ fn get_u16(a: &Attr, what: &str) -> Result<u16, Error> {
 }
 
 fn get_u32(a: &Attr, what: &str) -> Result<u32, Error> {
-    let b: [u8; 4] = data(a).try_into().map_err(|_| bad(what, a))?;
-    Ok(if *a.nla_type().nla_network_order() {
+    let b: [u8; 4] = a.data.try_into().map_err(|_| bad(what, a))?;
+    Ok(if a.net_order {
         u32::from_be_bytes(b)
     } else {
         u32::from_ne_bytes(b)
@@ -762,21 +594,19 @@ fn get_u32(a: &Attr, what: &str) -> Result<u32, Error> {
 
 /// A counter: u64, or u32 from a kernel that sends the short form.
 fn get_u64(a: &Attr, what: &str) -> Result<u64, Error> {
-    match data(a).len() {
-        8 => Ok(u64::from_ne_bytes(data(a).try_into().expect("8 bytes"))),
-        4 => get_u32(a, what).map(u64::from),
-        _ => Err(bad(what, a)),
+    match <[u8; 8]>::try_from(a.data) {
+        Ok(b) => Ok(u64::from_ne_bytes(b)),
+        Err(_) => get_u32(a, what).map(u64::from),
     }
 }
 
 fn get_str(a: &Attr) -> String {
-    let b = data(a);
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    let end = a.data.iter().position(|&c| c == 0).unwrap_or(a.data.len());
+    String::from_utf8_lossy(&a.data[..end]).into_owned()
 }
 
 fn get_addr(a: &Attr, what: &str) -> Result<IpAddr, Error> {
-    addr_from_bytes(data(a)).ok_or_else(|| bad(what, a))
+    addr_from_bytes(a.data).ok_or_else(|| bad(what, a))
 }
 
 /// The extended-ack attributes (message text, offending offset) of an error.
@@ -788,9 +618,9 @@ fn extack(tlvs: &[u8], errno: i32) -> KernelError {
     };
     // A kernel error must be reported even when its TLVs cannot be parsed.
     for a in attrs_of(tlvs).unwrap_or_default() {
-        match ty(&a) {
-            t if t == u16::from(NlmsgerrAttr::Msg) => k.msg = Some(get_str(&a)),
-            t if t == u16::from(NlmsgerrAttr::Offset) => k.offset = get_u32(&a, "offset").ok(),
+        match NlmsgerrAttr::from(a.ty) {
+            NlmsgerrAttr::Msg => k.msg = Some(get_str(&a)),
+            NlmsgerrAttr::Offset => k.offset = get_u32(&a, "offset").ok(),
             _ => {}
         }
     }
@@ -856,23 +686,21 @@ pub fn process(
         if m.seq != seq {
             continue;
         }
-        match m.ty {
-            t if t == u16::from(Nlmsg::Noop) => {}
-            t if t == u16::from(Nlmsg::Error) => {
+        match Nlmsg::from(m.ty) {
+            Nlmsg::Noop => {}
+            Nlmsg::Error => {
                 return match parse_error(m.flags, m.payload)? {
                     None => Ok(Flow::Done),
                     Some(e) => Err(Error::Kernel(e)),
                 };
             }
-            t if t == u16::from(Nlmsg::Done) => {
+            Nlmsg::Done => {
                 return match parse_done(m.flags, m.payload) {
                     None => Ok(Flow::Done),
                     Some(e) => Err(Error::Kernel(e)),
                 };
             }
-            t if t == u16::from(Nlmsg::Overrun) => {
-                return Err(Error::Other("netlink: overrun".into()))
-            }
+            Nlmsg::Overrun => return Err(Error::Other("netlink: overrun".into())),
             _ => on_reply(&m)?,
         }
     }
@@ -880,7 +708,7 @@ pub fn process(
 }
 
 /// The command and attributes of a generic-netlink message.
-pub fn parse_genl(payload: &[u8]) -> Result<(u8, Vec<Attr>), Error> {
+pub fn parse_genl(payload: &[u8]) -> Result<(u8, Vec<Attr<'_>>), Error> {
     if payload.len() < GENL_HDRLEN {
         return Err(Error::reply("short generic netlink header"));
     }
@@ -890,8 +718,8 @@ pub fn parse_genl(payload: &[u8]) -> Result<(u8, Vec<Attr>), Error> {
 fn parse_rloc(nest: &Attr) -> Result<Rloc, Error> {
     let mut addr = None;
     let mut r = Rloc::new(IpAddr::from([0u8; 4]));
-    for a in attrs_of(data(nest))? {
-        match ty(&a) {
+    for a in attrs_of(nest.data)? {
+        match a.ty {
             LISP_RLOC_A_ADDR => addr = Some(get_addr(&a, "LISP_RLOC_A_ADDR")?),
             LISP_RLOC_A_PRIORITY => r.priority = get_u8(&a, "LISP_RLOC_A_PRIORITY")?,
             LISP_RLOC_A_WEIGHT => r.weight = get_u8(&a, "LISP_RLOC_A_WEIGHT")?,
@@ -908,12 +736,12 @@ pub fn parse_entry(attrs: &[Attr]) -> Result<EntryInfo, Error> {
     let mut e = EntryInfo::default();
     let (mut eid, mut plen) = (None, None);
     for a in attrs {
-        match ty(a) {
+        match a.ty {
             LISP_A_IFINDEX => e.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
             LISP_A_IFNAME => e.ifname = Some(get_str(a)),
             LISP_A_MAP => {
-                for m in attrs_of(data(a))? {
-                    match ty(&m) {
+                for m in attrs_of(a.data)? {
+                    match m.ty {
                         LISP_MAP_A_IID => e.iid = Some(get_u32(&m, "LISP_MAP_A_IID")?),
                         LISP_MAP_A_EID => eid = Some(get_addr(&m, "LISP_MAP_A_EID")?),
                         LISP_MAP_A_PLEN => plen = Some(get_u8(&m, "LISP_MAP_A_PLEN")?),
@@ -951,18 +779,18 @@ pub fn parse_entry(attrs: &[Attr]) -> Result<EntryInfo, Error> {
 pub fn parse_dev(attrs: &[Attr]) -> Result<DevInfo, Error> {
     let mut d = DevInfo::default();
     for a in attrs {
-        match ty(a) {
+        match a.ty {
             LISP_A_IFINDEX => d.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
             LISP_A_IFNAME => d.ifname = Some(get_str(a)),
             LISP_A_DEFAULT_IID => d.default_iid = Some(get_u32(a, "LISP_A_DEFAULT_IID")?),
             LISP_A_PORT => d.port = Some(get_u16(a, "LISP_A_PORT")?),
             LISP_A_MAP_COUNT => d.map_count = Some(get_u32(a, "LISP_A_MAP_COUNT")?),
             LISP_A_STATS => {
-                for s in attrs_of(data(a))? {
+                for s in attrs_of(a.data)? {
                     // Zero-length attributes are the padding nla_put_u64_64bit() inserts to
                     // align the u64s (LISP_STAT_A_PAD), not counters.
-                    if !data(&s).is_empty() {
-                        d.stats.push((ty(&s), get_u64(&s, "counter")?));
+                    if !s.data.is_empty() {
+                        d.stats.push((s.ty, get_u64(&s, "counter")?));
                     }
                 }
             }
@@ -976,7 +804,7 @@ pub fn parse_dev(attrs: &[Attr]) -> Result<DevInfo, Error> {
 pub fn parse_miss(attrs: &[Attr]) -> Result<MissInfo, Error> {
     let mut m = MissInfo::default();
     for a in attrs {
-        match ty(a) {
+        match a.ty {
             LISP_A_IFINDEX => m.ifindex = Some(get_u32(a, "LISP_A_IFINDEX")?),
             LISP_A_IFNAME => m.ifname = Some(get_str(a)),
             LISP_A_IID => m.iid = Some(get_u32(a, "LISP_A_IID")?),
@@ -1013,20 +841,16 @@ pub fn parse_family(payload: &[u8]) -> Result<Family, Error> {
     let mut f = Family::default();
     let mut id = None;
     for a in &attrs {
-        match ty(a) {
-            t if t == u16::from(CtrlAttr::FamilyId) => {
-                id = Some(get_u16(a, "CTRL_ATTR_FAMILY_ID")?)
-            }
-            t if t == u16::from(CtrlAttr::Version) => f.version = get_u32(a, "version").ok(),
-            t if t == u16::from(CtrlAttr::McastGroups) => {
-                for g in attrs_of(data(a))? {
+        match CtrlAttr::from(a.ty) {
+            CtrlAttr::FamilyId => id = Some(get_u16(a, "CTRL_ATTR_FAMILY_ID")?),
+            CtrlAttr::Version => f.version = get_u32(a, "version").ok(),
+            CtrlAttr::McastGroups => {
+                for g in attrs_of(a.data)? {
                     let (mut name, mut gid) = (None, None);
-                    for ga in attrs_of(data(&g))? {
-                        match ty(&ga) {
-                            t if t == u16::from(CtrlAttrMcastGrp::Name) => {
-                                name = Some(get_str(&ga))
-                            }
-                            t if t == u16::from(CtrlAttrMcastGrp::Id) => {
+                    for ga in attrs_of(g.data)? {
+                        match CtrlAttrMcastGrp::from(ga.ty) {
+                            CtrlAttrMcastGrp::Name => name = Some(get_str(&ga)),
+                            CtrlAttrMcastGrp::Id => {
                                 gid = Some(get_u32(&ga, "CTRL_ATTR_MCAST_GRP_ID")?)
                             }
                             _ => {}
@@ -1046,19 +870,15 @@ pub fn parse_family(payload: &[u8]) -> Result<Family, Error> {
 
 /// A u16 in network byte order (IFLA_LISP_PORT carries no NLA_F_NET_BYTEORDER).
 fn get_be16(a: &Attr, what: &str) -> Result<u16, Error> {
-    let b: [u8; 2] = data(a).try_into().map_err(|_| bad(what, a))?;
+    let b: [u8; 2] = a.data.try_into().map_err(|_| bad(what, a))?;
     Ok(u16::from_be_bytes(b))
-}
-
-fn get_bool(a: &Attr, what: &str) -> Result<bool, Error> {
-    get_u8(a, what).map(|v| v != 0)
 }
 
 /// The IFLA_INFO_DATA of a lisp device. Unknown attributes are ignored.
 pub fn parse_info_data(b: &[u8]) -> Result<LinkConfig, Error> {
     let mut c = LinkConfig::default();
     for a in attrs_of(b)? {
-        match ty(&a) {
+        match a.ty {
             IFLA_LISP_PORT => c.port = Some(get_be16(&a, "IFLA_LISP_PORT")?),
             IFLA_LISP_LOCAL => c.local = Some(get_addr(&a, "IFLA_LISP_LOCAL")?),
             IFLA_LISP_IID => c.iid = Some(get_u32(&a, "IFLA_LISP_IID")?),
@@ -1079,45 +899,24 @@ pub fn parse_info_data(b: &[u8]) -> Result<LinkConfig, Error> {
 /// IFLA_OPERSTATE, and IFLA_LINKINFO's IFLA_INFO_KIND; its IFLA_INFO_DATA is parsed as a lisp
 /// device's when the kind is "lisp".
 pub fn parse_link_info(payload: &[u8]) -> Result<LinkInfo, Error> {
-    let ifi = Ifinfomsg::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
-        .map_err(|e| Error::reply(format!("bad RTM_NEWLINK: {e}")))?;
+    if payload.len() < IFINFO_LEN {
+        return Err(Error::reply("short RTM_NEWLINK"));
+    }
     let mut l = LinkInfo {
-        ifindex: *ifi.ifi_index(),
+        ifindex: ne_u32(&payload[4..]) as i32,
         ..LinkInfo::default()
     };
     let mut info_data = None;
-    for a in ifi.rtattrs().iter() {
-        let b = a.rta_payload().as_ref();
-        match a.rta_type() {
-            Ifla::Ifname => {
-                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                l.ifname = Some(String::from_utf8_lossy(&b[..end]).into_owned());
-            }
-            Ifla::Mtu => match <[u8; 4]>::try_from(b) {
-                Ok(m) => l.mtu = Some(u32::from_ne_bytes(m)),
-                Err(_) => return Err(Error::reply(format!("IFLA_MTU has {} bytes", b.len()))),
-            },
-            Ifla::Operstate => match b {
-                [v] => l.operstate = Some(*v),
-                _ => {
-                    return Err(Error::reply(format!(
-                        "IFLA_OPERSTATE has {} bytes",
-                        b.len()
-                    )))
-                }
-            },
+    for a in attrs_of(&payload[IFINFO_LEN..])? {
+        match Ifla::from(a.ty) {
+            Ifla::Ifname => l.ifname = Some(get_str(&a)),
+            Ifla::Mtu => l.mtu = Some(get_u32(&a, "IFLA_MTU")?),
+            Ifla::Operstate => l.operstate = Some(get_u8(&a, "IFLA_OPERSTATE")?),
             Ifla::Linkinfo => {
-                let info = a
-                    .get_attr_handle::<IflaInfo>()
-                    .map_err(|e| Error::reply(format!("bad IFLA_LINKINFO: {e}")))?;
-                for i in info.iter() {
-                    let b = i.rta_payload().as_ref();
-                    match i.rta_type() {
-                        IflaInfo::Kind => {
-                            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                            l.kind = Some(String::from_utf8_lossy(&b[..end]).into_owned());
-                        }
-                        IflaInfo::Data => info_data = Some(b.to_vec()),
+                for i in attrs_of(a.data)? {
+                    match IflaInfo::from(i.ty) {
+                        IflaInfo::Kind => l.kind = Some(get_str(&i)),
+                        IflaInfo::Data => info_data = Some(i.data),
                         _ => {}
                     }
                 }
@@ -1126,7 +925,7 @@ pub fn parse_link_info(payload: &[u8]) -> Result<LinkInfo, Error> {
         }
     }
     if let (Some(b), Some(LISP_KIND)) = (info_data, l.kind.as_deref()) {
-        l.config = parse_info_data(&b)?;
+        l.config = parse_info_data(b)?;
     }
     Ok(l)
 }
@@ -1140,7 +939,7 @@ mod tests {
         MapEntry {
             prefix: Prefix::parse("10.1.0.0/24", false).unwrap(),
             iid: Some(7),
-            rlocs: vec![
+            rlocs: [
                 Rloc::new(ip("192.0.2.1")),
                 Rloc {
                     addr: ip("2001:db8::1"),
@@ -1148,22 +947,25 @@ mod tests {
                     weight: 50,
                     up: false,
                 },
-            ],
+            ]
+            .into_iter()
+            .collect(),
             ttl: Some(300),
             action: None,
             origin: None,
         }
     }
 
-    fn bytes(attr: &Attr) -> Vec<u8> {
-        let mut c = Cursor::new(Vec::new());
-        attr.to_bytes(&mut c).unwrap();
-        c.into_inner()
+    /// The nest `MsgBuilder::entry` writes.
+    fn nest_of(e: &MapEntry) -> Vec<u8> {
+        let mut m = MsgBuilder::default();
+        m.entry(e);
+        m.buf
     }
 
     #[test]
     fn entry_nest_bytes() {
-        let got = bytes(&entry_nest(&sample_entry()));
+        let got = nest_of(&sample_entry());
         let want = n(
             LISP_A_MAP,
             &[
@@ -1182,163 +984,84 @@ mod tests {
         assert_eq!(&got[28..32], &[36, 0, 0x04, 0x80][..]);
         assert_eq!(&got[32..40], &[8, 0, 1, 0, 192, 0, 2, 1][..]);
         assert_eq!(&got[40..48], &[5, 0, 2, 0, 1, 0, 0, 0][..]);
+        // A negative entry with an origin; a key.
+        let neg = MapEntry {
+            rlocs: Rlocs::default(),
+            ttl: None,
+            action: Some(Action::Notify),
+            origin: Some(Origin::Lispd),
+            ..sample_entry()
+        };
+        let want = n(
+            LISP_A_MAP,
+            &[
+                a(LISP_MAP_A_IID, &7u32.to_ne_bytes()),
+                a(LISP_MAP_A_EID, &[10, 1, 0, 0]),
+                a(LISP_MAP_A_PLEN, &[24]),
+                a(LISP_MAP_A_ACTION, &[LISP_ACTION_NOTIFY]),
+                a(LISP_MAP_A_ORIGIN, &[LISP_ORIGIN_LISPD]),
+            ],
+        );
+        assert_eq!(nest_of(&neg), want);
+        let key = MapEntry::key(Prefix::parse("2001:db8::/32", false).unwrap(), None);
+        let want = n(
+            LISP_A_MAP,
+            &[
+                a(LISP_MAP_A_EID, &ip6("2001:db8::")),
+                a(LISP_MAP_A_PLEN, &[32]),
+            ],
+        );
+        assert_eq!(nest_of(&key), want);
     }
 
-    /// The request a packer holds, taken out as the old packer handed it over.
+    /// The request a packer holds, taken out.
     fn take(p: &mut Packer) -> Option<(Vec<u8>, Vec<Span>)> {
-        if p.is_empty() {
-            return None;
-        }
-        let r = (p.request().to_vec(), p.spans().to_vec());
-        p.clear();
-        Some(r)
+        (!p.is_empty()).then(|| p.take())
     }
 
     #[test]
     fn map_add_message() {
         let mut p = Packer::new(BATCH_MSG_MAX);
-        p.start(
-            0x1234,
-            LISP_CMD_MAP_ADD,
-            map_flags(LISP_CMD_MAP_ADD, false),
-            "lisp0",
-        );
-        p.push(1, &sample_entry().borrowed());
-        let (bytes, spans) = take(&mut p).unwrap();
-        let want = msg(
-            0x1234,
-            (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits(),
-            0,
-            &genl(
-                LISP_CMD_MAP_ADD,
-                &[
-                    a(LISP_A_IFNAME, b"lisp0\0"),
-                    bytes_of(&entry_nest(&sample_entry())),
-                ],
-            ),
-        );
-        assert_eq!(bytes, want);
-        assert_eq!(
-            spans,
-            vec![Span {
-                start: 16 + 4 + 12,
-                end: 16 + 4 + 12 + 120,
-                line: 1
-            }]
-        );
-        assert!(take(&mut p).is_none());
-        let replace = map_flags(LISP_CMD_MAP_ADD, true);
-        assert_eq!(replace, NlmF::ACK | NlmF::CREATE | NlmF::REPLACE);
-        assert_eq!(map_flags(LISP_CMD_MAP_DEL, false), NlmF::ACK);
-    }
-
-    fn bytes_of(attr: &Attr) -> Vec<u8> {
-        bytes(attr)
-    }
-
-    /// Entries of every shape: both families, with and without IID, TTL, action, 0-8 locators.
-    fn sample_entries() -> Vec<MapEntry> {
-        let mut out = vec![sample_entry()];
-        let prefixes = ["10.1.0.0/24", "0.0.0.0/0", "2001:db8::/32", "::1/128"];
-        let addrs = ["192.0.2.1", "2001:db8::1", "198.51.100.255", "fe80::1:2"];
-        for (k, p) in prefixes.iter().enumerate() {
-            for n in 0..=LISP_MAX_RLOCS {
-                let rlocs = (0..n)
-                    .map(|i| Rloc {
-                        addr: match ip(addrs[(i + k) % 4]) {
-                            IpAddr::V4(a) => IpAddr::V4((u32::from(a) + i as u32).into()),
-                            IpAddr::V6(a) => IpAddr::V6((u128::from(a) + i as u128).into()),
-                        },
-                        priority: (i * 37) as u8,
-                        weight: (i * 13) as u8,
-                        up: i % 3 != 1,
-                    })
-                    .collect::<Vec<_>>();
-                out.push(MapEntry {
-                    prefix: Prefix::parse(p, false).unwrap(),
-                    iid: (n % 2 == 0).then_some(n as u32 * 0x10101),
-                    action: if n == 0 {
-                        [
-                            Some(Action::Drop),
-                            Some(Action::Forward),
-                            Some(Action::Notify),
-                            None,
-                        ][k]
-                    } else {
-                        None
-                    },
-                    rlocs,
-                    ttl: (n % 3 != 0).then_some(u32::MAX - n as u32),
-                    origin: [None, Some(Origin::Lispd), Some(Origin::Static), None][k],
-                });
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn hand_encoder_matches_neli() {
-        for e in sample_entries() {
-            let mut got = vec![0xaa];
-            put_entry(&mut got, &e.borrowed());
-            assert_eq!(got[1..], bytes(&entry_nest(&e))[..], "{e:?}");
-            assert_eq!(entry_len(&e.borrowed()), got.len() - 1);
-            let key = MapKey {
-                prefix: e.prefix,
-                iid: e.iid,
-            };
-            let mut got = Vec::new();
-            put_entry(&mut got, &key.borrowed());
-            assert_eq!(got, bytes(&key_nest(&key)), "{key:?}");
-            assert_eq!(entry_len(&key.borrowed()), got.len());
-        }
-    }
-
-    #[test]
-    fn packer_matches_neli_messages() {
-        let entries = sample_entries();
-        let mut p = Packer::new(BATCH_MSG_MAX);
+        let flags = map_flags(LISP_CMD_MAP_ADD, false);
         // Device names of every length, for the padding of LISP_A_IFNAME.
         for len in 1..16 {
             let dev = &"abcdefghijklmnop"[..len];
-            for (cmd, replace) in [
-                (LISP_CMD_MAP_ADD, false),
-                (LISP_CMD_MAP_ADD, true),
-                (LISP_CMD_MAP_DEL, false),
-            ] {
-                let flags = map_flags(cmd, replace);
-                p.start(0x1000 + len as u16, cmd, flags, dev);
-                let mut attrs = vec![ifname(dev)];
-                for (i, e) in entries.iter().enumerate().skip(len).step_by(3) {
-                    let key = MapKey {
-                        prefix: e.prefix,
-                        iid: e.iid,
-                    };
-                    if cmd == LISP_CMD_MAP_DEL {
-                        p.push(i, &key.borrowed());
-                        attrs.push(key_nest(&key));
-                    } else {
-                        p.push(i, &e.borrowed());
-                        attrs.push(entry_nest(e));
+            p.start(0x1234, LISP_CMD_MAP_ADD, flags, dev);
+            p.push(1, &sample_entry());
+            p.push(3, &sample_entry());
+            let (bytes, spans) = take(&mut p).unwrap();
+            let name = a(LISP_A_IFNAME, &[dev.as_bytes(), b"\0"].concat());
+            let nest = nest_of(&sample_entry());
+            let want = msg(
+                0x1234,
+                (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits(),
+                0,
+                &genl(LISP_CMD_MAP_ADD, &[name.clone(), nest.clone(), nest]),
+            );
+            assert_eq!(bytes, want);
+            let start = 16 + 4 + name.len();
+            assert_eq!(
+                spans,
+                vec![
+                    Span {
+                        start,
+                        end: start + 120,
+                        line: 1
+                    },
+                    Span {
+                        start: start + 120,
+                        end: start + 240,
+                        line: 3
                     }
-                }
-                let want = lisp_message(0x1000 + len as u16, flags, cmd, attrs.clone());
-                let (got, spans) = take(&mut p).unwrap();
-                assert_eq!(got, want, "{dev} {cmd} {replace}");
-                // The spans are found again from the bytes and the lines.
-                let lines: Vec<usize> = spans.iter().map(|s| s.line).collect();
-                let mut again = vec![spans[0]];
-                spans_of(&got, &lines, &mut again);
-                assert_eq!(again, spans);
-                for (s, a) in spans.iter().zip(&attrs[1..]) {
-                    assert_eq!(&got[s.start..s.end], &bytes(a)[..]);
-                }
-                // The buffer is reused: the next request of the same kind is built alike.
-                p.push(7, &entries[0].borrowed());
-                assert_eq!(p.spans()[0].start, spans[0].start);
-                p.clear();
-            }
+                ]
+            );
+            assert!(take(&mut p).is_none());
         }
+        assert_eq!(
+            map_flags(LISP_CMD_MAP_ADD, true),
+            NlmF::ACK | NlmF::CREATE | NlmF::REPLACE
+        );
+        assert_eq!(map_flags(LISP_CMD_MAP_DEL, false), NlmF::ACK);
     }
 
     #[test]
@@ -1348,14 +1071,14 @@ mod tests {
         p.start(0x20, LISP_CMD_MAP_DEL, NlmF::ACK, "lisp0");
         let mut out = Vec::new();
         for i in 0..100usize {
-            let key = MapKey {
-                prefix: Prefix::parse(&format!("10.0.{i}.0/24"), false).unwrap(),
-                iid: None,
-            };
+            let key = MapEntry::key(
+                Prefix::parse(&format!("10.0.{i}.0/24"), false).unwrap(),
+                None,
+            );
             // Line numbers with gaps, as with comments in between.
-            if !p.push_if_fits(2 * i + 3, &key.borrowed()) {
+            if !p.push_if_fits(2 * i + 3, &key) {
                 out.push(take(&mut p).unwrap());
-                p.push(2 * i + 3, &key.borrowed());
+                p.push(2 * i + 3, &key);
             }
         }
         out.extend(take(&mut p));
@@ -1373,7 +1096,8 @@ mod tests {
                 assert_eq!(s.line, want_line);
                 want_line += 2;
                 // The span is where the nest really is.
-                assert_eq!(&bytes_[s.start..s.end], &bytes(attr)[..]);
+                assert_eq!(s.end - s.start, 4 + attr.data.len());
+                assert_eq!(&bytes_[s.start + 4..s.end], attr.data);
             }
             total += spans.len();
         }
@@ -1382,12 +1106,9 @@ mod tests {
         // A nest larger than the cap still goes, alone.
         let mut p = Packer::new(10);
         p.start(0x20, LISP_CMD_MAP_DEL, NlmF::ACK, "lisp0");
-        let key = MapKey {
-            prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
-            iid: None,
-        };
-        assert!(p.push_if_fits(1, &key.borrowed()));
-        assert!(!p.push_if_fits(2, &key.borrowed()));
+        let key = MapEntry::key(Prefix::parse("10.0.0.0/8", false).unwrap(), None);
+        assert!(p.push_if_fits(1, &key));
+        assert!(!p.push_if_fits(2, &key));
         assert_eq!(p.spans().len(), 1);
     }
 
@@ -1423,7 +1144,6 @@ mod tests {
     #[test]
     fn requests() {
         let r = map_lookup(0x30, "l", &ip("10.1.2.3"), Some(4), 9);
-        assert!(!r.dump);
         let want = msg(
             0x30,
             (NlmF::REQUEST | NlmF::ACK).bits(),
@@ -1438,11 +1158,9 @@ mod tests {
                 ],
             ),
         );
-        assert_eq!(r.bytes, want);
-        let r = map_dump(0x30, "l", None);
-        assert!(r.dump);
+        assert_eq!(r, want);
         assert_eq!(
-            r.bytes,
+            map_dump(0x30, "l", None),
             msg(
                 0x30,
                 (NlmF::REQUEST | NlmF::DUMP).bits(),
@@ -1450,12 +1168,9 @@ mod tests {
                 &genl(LISP_CMD_MAP_GET, &[a(LISP_A_IFNAME, b"l\0")])
             )
         );
-        let key = MapKey {
-            prefix: Prefix::parse("2001:db8::/32", false).unwrap(),
-            iid: None,
-        };
+        let key = MapEntry::key(Prefix::parse("2001:db8::/32", false).unwrap(), None);
         assert_eq!(
-            map_get(0x30, "l", &key).bytes,
+            map_get(0x30, "l", &key),
             msg(
                 0x30,
                 (NlmF::REQUEST | NlmF::ACK).bits(),
@@ -1476,7 +1191,7 @@ mod tests {
             )
         );
         assert_eq!(
-            map_flush(0x30, "l", Some(1)).bytes,
+            map_flush(0x30, "l", Some(1)),
             msg(
                 0x30,
                 (NlmF::REQUEST | NlmF::ACK).bits(),
@@ -1487,8 +1202,16 @@ mod tests {
                 )
             )
         );
-        assert!(dev_get(0x30, None).dump);
-        let mut ctrl = ctrl_get_family("lisp").bytes;
+        assert_eq!(
+            dev_get(0x30, None),
+            msg(
+                0x30,
+                (NlmF::REQUEST | NlmF::DUMP).bits(),
+                0,
+                &genl(LISP_CMD_DEV_GET, &[])
+            )
+        );
+        let mut ctrl = ctrl_get_family("lisp");
         assert_eq!(
             ctrl.split_off(16),
             [&[3u8, 2, 0, 0][..], &a(2, b"lisp\0")].concat()
@@ -1504,14 +1227,11 @@ mod tests {
         ifi.extend(a(libc_ifla::MTU, &1400u32.to_ne_bytes()));
         ifi.extend(a(libc_ifla::LINKINFO, &a(1, b"lisp\0")));
         let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
-        assert_eq!(r.bytes, msg(16, flags, 0, &ifi));
+        assert_eq!(r, msg(16, flags, 0, &ifi));
         let r = link_del(7);
         let mut ifi = vec![0u8; 16];
         ifi[4..8].copy_from_slice(&7i32.to_ne_bytes());
-        assert_eq!(
-            r.bytes,
-            msg(17, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi)
-        );
+        assert_eq!(r, msg(17, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi));
     }
 
     #[test]
@@ -1524,17 +1244,19 @@ mod tests {
             udp_csum: Some(true),
             ..LinkConfig::default()
         };
-        let got: Vec<u8> = info_data(&c).iter().flat_map(bytes).collect();
-        let want = [
+        let data = [
             a(IFLA_LISP_LOCAL, &ip6("2001:db8::1")),
             a(IFLA_LISP_TTL, &[0]),
             a(IFLA_LISP_TOS, &[1]),
             a(IFLA_LISP_UDP_CSUM, &[1]),
         ]
         .concat();
-        assert_eq!(got, want);
-        assert_eq!(&got[..4], &[20, 0, 2, 0]);
-        assert!(info_data(&LinkConfig::default()).is_empty());
+        let info = a(
+            libc_ifla::LINKINFO,
+            &[a(1, b"lisp\0"), a(2, &data)].concat(),
+        );
+        assert!(link_new("l", None, &c).ends_with(&info));
+        assert_eq!(parse_info_data(&data).unwrap(), c);
         // link set: RTM_NEWLINK by index, without NLM_F_CREATE, no IFLA_IFNAME.
         let c = LinkConfig {
             iid: Some(3),
@@ -1559,20 +1281,12 @@ mod tests {
             ]
             .concat(),
         ));
-        assert!(!r.dump);
-        assert_eq!(
-            r.bytes,
-            msg(16, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi)
-        );
+        assert_eq!(r, msg(16, (NlmF::REQUEST | NlmF::ACK).bits(), 0, &ifi));
         // link show: a dump filtered by kind.
         let r = link_dump_lisp();
-        assert!(r.dump);
         let mut ifi = vec![0u8; 16];
         ifi.extend(a(libc_ifla::LINKINFO, &a(1, b"lisp\0")));
-        assert_eq!(
-            r.bytes,
-            msg(18, (NlmF::REQUEST | NlmF::DUMP).bits(), 0, &ifi)
-        );
+        assert_eq!(r, msg(18, (NlmF::REQUEST | NlmF::DUMP).bits(), 0, &ifi));
     }
 
     #[test]
@@ -1736,11 +1450,11 @@ mod tests {
             }
         );
         // A port sent in network order says so with NLA_F_NET_BYTEORDER.
-        let (_, attrs) = parse_genl(&genl(
+        let p = genl(
             LISP_CMD_DEV_GET,
             &[a(LISP_A_PORT | 0x4000, &4341u16.to_be_bytes())],
-        ))
-        .unwrap();
+        );
+        let (_, attrs) = parse_genl(&p).unwrap();
         assert_eq!(parse_dev(&attrs).unwrap().port, Some(4341));
         let p = genl(
             LISP_CMD_MISS,
@@ -1765,7 +1479,7 @@ mod tests {
 
     #[test]
     fn errors_and_acks() {
-        let req = map_dump(0x30, "lisp0", None).bytes;
+        let req = map_dump(0x30, "lisp0", None);
         let e = error_reply(7, 19, &req, Some("no such lisp device"), Some(20));
         let mut seen = 0;
         let r = process(&e, 7, &mut |_| {

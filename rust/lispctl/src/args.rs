@@ -2,15 +2,14 @@
 
 //! The command line grammar, `ip` style: global options, then OBJECT COMMAND and keyword/value
 //! pairs. Everything is validated here, before anything is sent, and errors quote the bad token.
+//! Command lines and batch lines go through the same parser; it allocates nothing for map
+//! changes (a batch may hold millions) and borrows the words it is given.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use lisp_uapi::*;
 
-use crate::model::{
-    parse_ip, parse_ip_bytes, Action, EntryRef, LinkConfig, MapEntry, MapKey, Origin, Prefix, Rloc,
-};
+use crate::model::{parse_ip, Action, LinkConfig, MapEntry, Origin, Prefix, Rloc};
 
 /// The whole grammar, printed by `--help` and `lispctl help`.
 pub const HELP: &str = "\
@@ -88,73 +87,92 @@ pub struct Opts {
 
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Invocation {
+// One per run: boxing the command would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Invocation<'a> {
     /// Bare `lispctl`: print the usage, fail.
     Usage,
     /// Run the commands of a file (`-` for standard input).
-    Batch(String),
-    Run(Command),
+    Batch(&'a str),
+    Run(Command<'a>),
 }
 
-/// One command, as on the command line or a batch line.
+/// A map change: `map add` (NLM_F_EXCL), `map replace` (NLM_F_REPLACE) or `map del`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Replace,
+    Del,
+}
+
+impl Op {
+    /// The LISP_CMD_* and whether it replaces.
+    pub fn cmd(self) -> (u8, bool) {
+        match self {
+            Op::Add => (LISP_CMD_MAP_ADD, false),
+            Op::Replace => (LISP_CMD_MAP_ADD, true),
+            Op::Del => (LISP_CMD_MAP_DEL, false),
+        }
+    }
+}
+
+/// One command, as on the command line or a batch line; names borrow the words parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<'a> {
     Help(Option<Topic>),
     LinkAdd {
-        name: String,
+        name: &'a str,
         mtu: Option<u32>,
         /// IFLA_INFO_DATA: the options given.
         config: LinkConfig,
     },
     /// `link set`: a change of the options given (never port, local address, external mode).
     LinkSet {
-        name: String,
+        name: &'a str,
         config: LinkConfig,
     },
     LinkDel {
-        name: String,
+        name: &'a str,
     },
     LinkShow {
-        name: Option<String>,
+        name: Option<&'a str>,
     },
-    /// `map add` (replace false: NLM_F_EXCL) or `map replace` (NLM_F_REPLACE).
-    MapSet {
-        replace: bool,
-        dev: String,
+    /// `map add`/`replace` (an entry) or `map del` (the key of one).
+    MapChange {
+        op: Op,
+        dev: &'a str,
         entry: MapEntry,
     },
-    MapDel {
-        dev: String,
-        key: MapKey,
-    },
-    /// Exact entry.
+    /// Exact entry (prefix and instance ID).
     MapGet {
-        dev: String,
-        key: MapKey,
+        dev: &'a str,
+        key: MapEntry,
     },
     /// Longest match of one address, and the locator a flow with `hash` would use.
     MapLookup {
-        dev: String,
+        dev: &'a str,
         addr: IpAddr,
         iid: Option<u32>,
         hash: u32,
     },
     MapShow {
-        dev: String,
+        dev: &'a str,
         iid: Option<u32>,
     },
     MapFlush {
-        dev: String,
+        dev: &'a str,
         iid: Option<u32>,
     },
     Stats {
-        dev: Option<String>,
+        dev: Option<&'a str>,
     },
     Monitor,
 }
 
 /// Parses the arguments after the program name.
-pub fn parse_invocation<S: AsRef<str>>(args: &[S]) -> Result<(Opts, Invocation), String> {
+pub fn parse_invocation<'a, S: AsRef<str>>(
+    args: &'a [S],
+) -> Result<(Opts, Invocation<'a>), String> {
     let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
     let mut opts = Opts::default();
     let mut batch = None;
@@ -169,7 +187,7 @@ pub fn parse_invocation<S: AsRef<str>>(args: &[S]) -> Result<(Opts, Invocation),
                 }
                 i += 1;
                 match args.get(i) {
-                    Some(f) => batch = Some(f.to_string()),
+                    Some(f) => batch = Some(*f),
                     None => return Err(format!("missing argument for \"{}\"", args[i - 1])),
                 }
             }
@@ -188,30 +206,46 @@ pub fn parse_invocation<S: AsRef<str>>(args: &[S]) -> Result<(Opts, Invocation),
     if rest.is_empty() {
         return Ok((opts, Invocation::Usage));
     }
-    Ok((opts, Invocation::Run(parse_command(rest)?)))
+    Ok((opts, Invocation::Run(parse_command(rest.iter().copied())?)))
 }
 
 /// Parses `OBJECT COMMAND ...` (a command line after the options, or a batch line).
-pub fn parse_command(args: &[&str]) -> Result<Command, String> {
-    let (object, rest) = args.split_first().ok_or("missing object")?;
-    match *object {
-        "link" => parse_link(rest),
-        "map" => parse_map(rest),
+pub fn parse_command<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command<'a>, String> {
+    let object = words.next().ok_or("missing object")?;
+    parse_object(object, &mut words)
+}
+
+/// `parse_command` of `object` and the words after it.
+pub fn parse_object<'a, W: Iterator<Item = &'a str>>(
+    object: &str,
+    words: &mut W,
+) -> Result<Command<'a>, String> {
+    let mut w = Words(words);
+    match object {
+        "link" => parse_link(w),
+        "map" => parse_map(w),
         "stats" => {
-            if rest.first() == Some(&"help") {
-                return Ok(Command::Help(Some(Topic::Stats)));
+            let mut dev = None;
+            let mut first = true;
+            while let Some(word) = w.next() {
+                match word {
+                    "help" if first => return Ok(Command::Help(Some(Topic::Stats))),
+                    "dev" => dev = Some(dev_name(w.value(&dev, "dev")?)?),
+                    other => return Err(unknown(other)),
+                }
+                first = false;
             }
-            parse_stats(rest)
+            Ok(Command::Stats { dev })
         }
-        "monitor" => match rest.first() {
+        "monitor" => match w.next() {
             None => Ok(Command::Monitor),
-            Some(&"help") => Ok(Command::Help(Some(Topic::Monitor))),
+            Some("help") => Ok(Command::Help(Some(Topic::Monitor))),
             Some(w) => Err(unknown(w)),
         },
-        "help" => match rest {
-            [] => Ok(Command::Help(None)),
-            [t] => Ok(Command::Help(Some(topic(t)?))),
-            [_, w, ..] => Err(unknown(w)),
+        "help" => match (w.next(), w.next()) {
+            (None, _) => Ok(Command::Help(None)),
+            (Some(t), None) => Ok(Command::Help(Some(topic(t)?))),
+            (Some(_), Some(w)) => Err(unknown(w)),
         },
         other => Err(format!("unknown object \"{other}\"")),
     }
@@ -231,68 +265,63 @@ fn unknown(w: &str) -> String {
     format!("unknown keyword \"{w}\"")
 }
 
-/// A cursor over the words of one command that rejects repeated keywords.
-struct Words<'a> {
-    words: &'a [&'a str],
-    pos: usize,
-    seen: HashSet<&'static str>,
+fn duplicate(kw: &str) -> String {
+    format!("duplicate keyword \"{kw}\"")
 }
 
-impl<'a> Words<'a> {
-    fn new(words: &'a [&'a str]) -> Self {
-        Words {
-            words,
-            pos: 0,
-            seen: HashSet::new(),
-        }
-    }
+/// The words of one command after OBJECT.
+struct Words<'w, W>(&'w mut W);
 
+impl<'a, W: Iterator<Item = &'a str>> Words<'_, W> {
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
-        let w = self.words.get(self.pos).copied();
-        self.pos += 1;
-        w
+        W::next(self.0)
     }
 
-    /// The value after keyword `kw`, which must not have been seen before.
-    fn value(&mut self, kw: &'static str) -> Result<&'a str, String> {
-        self.once(kw)?;
+    /// The value after keyword `kw`, whose `slot` must still be empty (no keyword twice).
+    #[inline(always)]
+    fn value<T>(&mut self, slot: &Option<T>, kw: &str) -> Result<&'a str, String> {
+        if slot.is_some() {
+            return Err(duplicate(kw));
+        }
+        self.arg(kw)
+    }
+
+    /// The value after keyword `kw`.
+    #[inline(always)]
+    fn arg(&mut self, kw: &str) -> Result<&'a str, String> {
         self.next()
             .ok_or_else(|| format!("missing argument for \"{kw}\""))
-    }
-
-    fn once(&mut self, kw: &'static str) -> Result<(), String> {
-        if self.seen.insert(kw) {
-            Ok(())
-        } else {
-            Err(format!("duplicate keyword \"{kw}\""))
-        }
     }
 }
 
 /// Decimal, or hexadecimal with `0x`.
 fn parse_u32(s: &str) -> Option<u32> {
-    parse_u32_bytes(s.as_bytes())
+    match s.as_bytes() {
+        [b'0', b'x' | b'X', hex @ ..] if !hex.is_empty() => hex.iter().try_fold(0u32, |v, &b| {
+            v.checked_mul(16)?.checked_add((b as char).to_digit(16)?)
+        }),
+        [] => None,
+        digits => digits.iter().try_fold(0u32, |v, &b| {
+            let d = b.wrapping_sub(b'0');
+            (d < 10).then_some(())?;
+            v.checked_mul(10)?.checked_add(u32::from(d))
+        }),
+    }
 }
 
-fn parse_u32_bytes(s: &[u8]) -> Option<u32> {
-    let (digits, radix) = match s {
-        [b'0', b'x' | b'X', hex @ ..] => (hex, 16),
-        _ => (s, 10),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v = 0u32;
-    for &b in digits {
-        let d = (b as char).to_digit(radix)?;
-        v = v.checked_mul(radix)?.checked_add(d)?;
-    }
-    Some(v)
-}
-
+/// A number of `what`, at most `max`.
 fn number(what: &str, s: &str, max: u32) -> Result<u32, String> {
     match parse_u32(s) {
         Some(v) if v <= max => Ok(v),
+        _ => Err(format!("invalid {what} \"{s}\"")),
+    }
+}
+
+/// A keyword's value that must be one of `ok` (inclusive range of `number`).
+fn number_in(what: &str, s: &str, ok: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
+    match parse_u32(s) {
+        Some(v) if ok.contains(&v) => Ok(v),
         _ => Err(format!("invalid {what} \"{s}\"")),
     }
 }
@@ -302,20 +331,21 @@ fn iid(s: &str) -> Result<u32, String> {
 }
 
 /// A device name the kernel would accept (`dev_valid_name()`).
-fn dev_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() < 16
+fn dev_name(s: &str) -> Result<&str, String> {
+    // Printable ASCII, the usual, needs no look at the characters.
+    let plain = |c: u8| (0x21..0x7f).contains(&c) && c != b'/' && c != b':';
+    let ok = (1..16).contains(&s.len())
         && s != "."
         && s != ".."
-        && !s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace());
+        && (s.bytes().all(plain) || !s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()));
     if ok {
-        Ok(s.to_string())
+        Ok(s)
     } else {
         Err(format!("invalid device name \"{s}\""))
     }
 }
 
-fn need_dev(dev: Option<String>) -> Result<String, String> {
+fn need_dev(dev: Option<&str>) -> Result<&str, String> {
     dev.ok_or_else(|| "missing \"dev NAME\"".to_string())
 }
 
@@ -328,9 +358,8 @@ enum LinkCmd {
     Show,
 }
 
-fn parse_link(args: &[&str]) -> Result<Command, String> {
-    let (cmd, rest) = args.split_first().ok_or("missing link command")?;
-    let cmd = match *cmd {
+fn parse_link<'a>(mut w: Words<'_, impl Iterator<Item = &'a str>>) -> Result<Command<'a>, String> {
+    let cmd = match w.next().ok_or("missing link command")? {
         "add" => LinkCmd::Add,
         "set" => LinkCmd::Set,
         "del" | "delete" => LinkCmd::Del,
@@ -341,61 +370,53 @@ fn parse_link(args: &[&str]) -> Result<Command, String> {
     // Options of add and set (IFLA_INFO_DATA); add alone has those fixed at creation.
     let (add, set) = (cmd == LinkCmd::Add, cmd == LinkCmd::Set);
     let options = add || set;
-    let mut w = Words::new(rest);
     let mut name = None;
     let mut mtu = None;
     let mut c = LinkConfig::default();
     while let Some(word) = w.next() {
         match word {
             "mtu" if add => {
-                let v = w.value("mtu")?;
-                mtu = Some(match parse_u32(v) {
-                    Some(m) if (LISP_MIN_MTU..=LISP_MAX_MTU).contains(&m) => m,
-                    _ => return Err(format!("invalid mtu \"{v}\"")),
-                });
+                let v = w.value(&mtu, "mtu")?;
+                mtu = Some(number_in("mtu", v, LISP_MIN_MTU..=LISP_MAX_MTU)?);
             }
             "port" | "local" | "external" if set => {
                 return Err(format!(
                     "\"{word}\" is fixed at creation: delete and re-create the device"
                 ));
             }
-            "port" if add => c.port = Some(port(w.value("port")?)?),
-            "local" if add => c.local = Some(local_addr(w.value("local")?)?),
+            "port" if add => {
+                c.port = Some(number_in("port", w.value(&c.port, "port")?, 1..=65535)? as u16)
+            }
+            "local" if add => c.local = Some(local_addr(w.value(&c.local, "local")?)?),
             "external" if add => {
-                w.once("external")?;
+                if c.external.is_some() {
+                    return Err(duplicate(word));
+                }
                 c.external = Some(true);
             }
-            "iid" if options => c.iid = Some(iid(w.value("iid")?)?),
-            "ttl" if options => c.ttl = Some(link_ttl(w.value("ttl")?)?),
-            "tos" if options => c.tos = Some(link_tos(w.value("tos")?)?),
+            "iid" if options => c.iid = Some(iid(w.value(&c.iid, "iid")?)?),
+            "ttl" if options => c.ttl = Some(link_ttl(w.value(&c.ttl, "ttl")?)?),
+            "tos" if options => c.tos = Some(link_tos(w.value(&c.tos, "tos")?)?),
             "udpcsum" | "noudpcsum" if options => switch(&mut c.udp_csum, word, "udpcsum")?,
             "nonce" | "nononce" if options => switch(&mut c.nonce, word, "nonce")?,
             "srccheck" | "nosrccheck" if options => switch(&mut c.src_check, word, "srccheck")?,
             "mapmax" if options => {
-                if c.map_max.is_some() {
-                    return Err("duplicate keyword \"mapmax\"".into());
-                }
-                let v = w.value("mapmax")?;
-                c.map_max = Some(parse_u32(v).ok_or_else(|| format!("invalid mapmax \"{v}\""))?);
+                c.map_max = Some(number("mapmax", w.value(&c.map_max, "mapmax")?, u32::MAX)?)
             }
-            "dev" if cmd == LinkCmd::Show || set => {
-                if name.is_some() {
-                    return Err("duplicate keyword \"dev\"".into());
-                }
-                name = Some(dev_name(w.value("dev")?)?);
-            }
+            "dev" if cmd == LinkCmd::Show || set => name = Some(dev_name(w.value(&name, "dev")?)?),
             other if name.is_none() => name = Some(dev_name(other)?),
             other => return Err(unknown(other)),
         }
     }
+    let named = || name.ok_or("missing device name");
     match cmd {
         LinkCmd::Add => Ok(Command::LinkAdd {
-            name: name.ok_or("missing device name")?,
+            name: named()?,
             mtu,
             config: c,
         }),
         LinkCmd::Set => {
-            let name = name.ok_or("missing device name")?;
+            let name = named()?;
             if c.is_empty() {
                 return Err(
                     "nothing to set (iid, ttl, tos, [no]udpcsum, [no]nonce, [no]srccheck or mapmax)"
@@ -404,18 +425,8 @@ fn parse_link(args: &[&str]) -> Result<Command, String> {
             }
             Ok(Command::LinkSet { name, config: c })
         }
-        LinkCmd::Del => Ok(Command::LinkDel {
-            name: name.ok_or("missing device name")?,
-        }),
+        LinkCmd::Del => Ok(Command::LinkDel { name: named()? }),
         LinkCmd::Show => Ok(Command::LinkShow { name }),
-    }
-}
-
-/// A UDP port, 1-65535.
-fn port(s: &str) -> Result<u16, String> {
-    match parse_u32(s) {
-        Some(p) if p != 0 && p <= u32::from(u16::MAX) => Ok(p as u16),
-        _ => Err(format!("invalid port \"{s}\"")),
     }
 }
 
@@ -434,23 +445,18 @@ fn local_addr(s: &str) -> Result<IpAddr, String> {
 
 /// `inherit` (0 on the wire) or a fixed TTL, 1-255.
 fn link_ttl(s: &str) -> Result<u8, String> {
-    if s == "inherit" {
-        return Ok(0);
-    }
-    match parse_u32(s) {
-        Some(t @ 1..=255) => Ok(t as u8),
-        _ => Err(format!("invalid ttl \"{s}\"")),
+    match s {
+        "inherit" => Ok(0),
+        _ => Ok(number_in("ttl", s, 1..=255)? as u8),
     }
 }
 
 /// `inherit` (LISP_TOS_INHERIT on the wire) or a fixed TOS, 0-255 but LISP_TOS_INHERIT, which
 /// cannot be a fixed value.
 fn link_tos(s: &str) -> Result<u8, String> {
-    if s == "inherit" {
-        return Ok(LISP_TOS_INHERIT);
-    }
-    match parse_u32(s) {
-        Some(t) if t <= 255 && t != u32::from(LISP_TOS_INHERIT) => Ok(t as u8),
+    match (s, parse_u32(s)) {
+        ("inherit", _) => Ok(LISP_TOS_INHERIT),
+        (_, Some(t)) if t <= 255 && t != u32::from(LISP_TOS_INHERIT) => Ok(t as u8),
         _ => Err(format!("invalid tos \"{s}\"")),
     }
 }
@@ -463,7 +469,7 @@ fn switch(slot: &mut Option<bool>, word: &str, on: &str) -> Result<(), String> {
             *slot = Some(value);
             Ok(())
         }
-        Some(v) if v == value => Err(format!("duplicate keyword \"{word}\"")),
+        Some(v) if v == value => Err(duplicate(word)),
         Some(_) => {
             let other = if value {
                 format!("no{on}")
@@ -475,170 +481,117 @@ fn switch(slot: &mut Option<bool>, word: &str, on: &str) -> Result<(), String> {
     }
 }
 
-fn parse_stats(args: &[&str]) -> Result<Command, String> {
-    let mut w = Words::new(args);
-    let mut dev = None;
-    while let Some(word) = w.next() {
-        match word {
-            "dev" => dev = Some(dev_name(w.value("dev")?)?),
-            other => return Err(unknown(other)),
-        }
-    }
-    Ok(Command::Stats { dev })
-}
-
-fn parse_map(args: &[&str]) -> Result<Command, String> {
-    let (cmd, rest) = args.split_first().ok_or("missing map command")?;
-    match *cmd {
-        "add" => parse_map_set(rest, false),
-        "replace" => parse_map_set(rest, true),
-        "del" | "delete" => {
-            let (dev, key) = parse_map_key(rest)?;
-            Ok(Command::MapDel { dev, key })
-        }
-        "get" => parse_map_get(rest),
-        "show" | "list" | "flush" => {
-            let mut w = Words::new(rest);
+fn parse_map<'a>(mut w: Words<'_, impl Iterator<Item = &'a str>>) -> Result<Command<'a>, String> {
+    let op = match w.next().ok_or("missing map command")? {
+        "add" => Op::Add,
+        "replace" => Op::Replace,
+        "del" | "delete" => Op::Del,
+        "get" => return parse_map_get(w),
+        cmd @ ("show" | "list" | "flush") => {
             let (mut dev, mut id) = (None, None);
             while let Some(word) = w.next() {
                 match word {
-                    "iid" => id = Some(iid(w.value("iid")?)?),
-                    "dev" => dev = Some(dev_name(w.value("dev")?)?),
+                    "iid" => id = Some(iid(w.value(&id, "iid")?)?),
+                    "dev" => dev = Some(dev_name(w.value(&dev, "dev")?)?),
                     other => return Err(unknown(other)),
                 }
             }
             let dev = need_dev(dev)?;
-            if *cmd == "flush" {
-                Ok(Command::MapFlush { dev, iid: id })
+            return Ok(if cmd == "flush" {
+                Command::MapFlush { dev, iid: id }
             } else {
-                Ok(Command::MapShow { dev, iid: id })
-            }
+                Command::MapShow { dev, iid: id }
+            });
         }
-        "help" => Ok(Command::Help(Some(Topic::Map))),
-        other => Err(format!("unknown command \"{other}\"")),
+        "help" => return Ok(Command::Help(Some(Topic::Map))),
+        other => return Err(format!("unknown command \"{other}\"")),
+    };
+    let set = op != Op::Del;
+    let mut dev = None;
+    let mut prefix = None;
+    let none = Prefix {
+        addr: IpAddr::from([0u8; 4]),
+        len: 0,
+    };
+    let mut e = MapEntry::key(none, None);
+    // Keywords given for the current rloc: priority, weight, down.
+    let mut rloc_seen = [false; 3];
+    while let Some(word) = w.next() {
+        match word {
+            "iid" => e.iid = Some(iid(w.value(&e.iid, "iid")?)?),
+            "dev" => dev = Some(dev_name(w.value(&dev, "dev")?)?),
+            "ttl" if set => e.ttl = Some(number("ttl", w.value(&e.ttl, "ttl")?, u32::MAX)?),
+            "action" if set => {
+                let v = w.value(&e.action, "action")?;
+                e.action = Some(Action::parse(v).ok_or_else(|| format!("invalid action \"{v}\""))?);
+            }
+            "proto" if set => {
+                let v = w.value(&e.origin, "proto")?;
+                // A number, as `ip route` takes: the kernel says which ones it knows.
+                let o = Origin::parse(v)
+                    .or_else(|| Some(Origin::from_value(parse_u32(v)?.try_into().ok()?)));
+                e.origin = Some(o.ok_or_else(|| format!("invalid proto \"{v}\""))?);
+            }
+            "rloc" if set => {
+                let v = w.arg("rloc")?;
+                let addr = parse_ip(v).ok_or_else(|| format!("invalid RLOC address \"{v}\""))?;
+                if e.rlocs.iter().any(|r| r.addr == addr) {
+                    return Err(format!("duplicate rloc \"{v}\""));
+                }
+                if !e.rlocs.push(Rloc::new(addr)) {
+                    return Err(format!("too many rlocs (at most {LISP_MAX_RLOCS})"));
+                }
+                rloc_seen = [false; 3];
+            }
+            "priority" | "weight" | "down" if set => {
+                let Some(rloc) = e.rlocs.last_mut() else {
+                    return Err(format!("\"{word}\" must follow an rloc"));
+                };
+                let k = ["priority", "weight", "down"]
+                    .iter()
+                    .position(|k| *k == word);
+                let seen = &mut rloc_seen[k.expect("one of them")];
+                if std::mem::replace(seen, true) {
+                    return Err(duplicate(word));
+                }
+                match word {
+                    "down" => rloc.up = false,
+                    "priority" => rloc.priority = number("priority", w.arg(word)?, 255)? as u8,
+                    _ => {
+                        rloc.weight = number("weight", w.arg(word)?, LISP_WEIGHT_MAX.into())? as u8
+                    }
+                }
+            }
+            other if prefix.is_none() => prefix = Some(eid_prefix(other)?),
+            other => return Err(unknown(other)),
+        }
     }
+    e.prefix = prefix.ok_or("missing EID prefix")?;
+    let dev = need_dev(dev)?;
+    if set && e.rlocs.is_empty() && e.action.is_none() {
+        return Err("an entry needs at least one rloc or an action".into());
+    }
+    if !e.rlocs.is_empty() && e.action.is_some() {
+        return Err("an entry with rlocs cannot have an action".into());
+    }
+    Ok(Command::MapChange { op, dev, entry: e })
 }
 
 fn eid_prefix(s: &str) -> Result<Prefix, String> {
     Prefix::parse(s, true).ok_or_else(|| format!("invalid EID prefix \"{s}\""))
 }
 
-fn parse_map_set(args: &[&str], replace: bool) -> Result<Command, String> {
-    let mut w = Words::new(args);
-    let (mut dev, mut prefix, mut id, mut ttl, mut action) = (None, None, None, None, None);
-    let mut origin = None;
-    let mut rlocs: Vec<Rloc> = Vec::new();
-    // Keywords already given for the current rloc.
-    let mut rloc_seen: HashSet<&str> = HashSet::new();
-    while let Some(word) = w.next() {
-        match word {
-            "iid" => id = Some(iid(w.value("iid")?)?),
-            "dev" => dev = Some(dev_name(w.value("dev")?)?),
-            "ttl" => {
-                let v = w.value("ttl")?;
-                ttl = Some(number("ttl", v, u32::MAX)?);
-            }
-            "action" => {
-                let v = w.value("action")?;
-                action = Some(Action::parse(v).ok_or_else(|| format!("invalid action \"{v}\""))?);
-            }
-            "proto" => {
-                let v = w.value("proto")?;
-                // A number, as `ip route` takes: the kernel says which ones it knows.
-                let bad = || format!("invalid proto \"{v}\"");
-                origin = Some(match Origin::parse(v) {
-                    Some(o) => o,
-                    None => Origin::from_value(number("proto", v, 255).map_err(|_| bad())? as u8),
-                });
-            }
-            "rloc" => {
-                let v = w
-                    .next()
-                    .ok_or_else(|| "missing argument for \"rloc\"".to_string())?;
-                let addr = parse_ip(v).ok_or_else(|| format!("invalid RLOC address \"{v}\""))?;
-                if rlocs.iter().any(|r| r.addr == addr) {
-                    return Err(format!("duplicate rloc \"{v}\""));
-                }
-                if rlocs.len() == LISP_MAX_RLOCS {
-                    return Err(format!("too many rlocs (at most {LISP_MAX_RLOCS})"));
-                }
-                rlocs.push(Rloc::new(addr));
-                rloc_seen.clear();
-            }
-            "priority" | "weight" | "down" => {
-                let Some(rloc) = rlocs.last_mut() else {
-                    return Err(format!("\"{word}\" must follow an rloc"));
-                };
-                if !rloc_seen.insert(word) {
-                    return Err(format!("duplicate keyword \"{word}\""));
-                }
-                if word == "down" {
-                    rloc.up = false;
-                    continue;
-                }
-                let v = w
-                    .next()
-                    .ok_or_else(|| format!("missing argument for \"{word}\""))?;
-                if word == "priority" {
-                    rloc.priority = number("priority", v, 255)? as u8;
-                } else {
-                    rloc.weight = number("weight", v, u32::from(LISP_WEIGHT_MAX))? as u8;
-                }
-            }
-            other if prefix.is_none() => prefix = Some(eid_prefix(other)?),
-            other => return Err(unknown(other)),
-        }
-    }
-    let prefix = prefix.ok_or("missing EID prefix")?;
-    let dev = need_dev(dev)?;
-    if rlocs.is_empty() && action.is_none() {
-        return Err("an entry needs at least one rloc or an action".into());
-    }
-    if !rlocs.is_empty() && action.is_some() {
-        return Err("an entry with rlocs cannot have an action".into());
-    }
-    Ok(Command::MapSet {
-        replace,
-        dev,
-        entry: MapEntry {
-            prefix,
-            iid: id,
-            rlocs,
-            ttl,
-            action,
-            origin,
-        },
-    })
-}
-
-fn parse_map_key(args: &[&str]) -> Result<(String, MapKey), String> {
-    let mut w = Words::new(args);
-    let (mut dev, mut prefix, mut id) = (None, None, None);
-    while let Some(word) = w.next() {
-        match word {
-            "iid" => id = Some(iid(w.value("iid")?)?),
-            "dev" => dev = Some(dev_name(w.value("dev")?)?),
-            other if prefix.is_none() => prefix = Some(eid_prefix(other)?),
-            other => return Err(unknown(other)),
-        }
-    }
-    let prefix = prefix.ok_or("missing EID prefix")?;
-    Ok((need_dev(dev)?, MapKey { prefix, iid: id }))
-}
-
-fn parse_map_get(args: &[&str]) -> Result<Command, String> {
-    let mut w = Words::new(args);
+fn parse_map_get<'a>(
+    mut w: Words<'_, impl Iterator<Item = &'a str>>,
+) -> Result<Command<'a>, String> {
     let (mut dev, mut id, mut hash) = (None, None, None);
     // Err(prefix) for an exact get, Ok(address) for a lookup.
     let mut target: Option<Result<IpAddr, Prefix>> = None;
     while let Some(word) = w.next() {
         match word {
-            "iid" => id = Some(iid(w.value("iid")?)?),
-            "dev" => dev = Some(dev_name(w.value("dev")?)?),
-            "hash" => {
-                let v = w.value("hash")?;
-                hash = Some(number("hash", v, u32::MAX)?);
-            }
+            "iid" => id = Some(iid(w.value(&id, "iid")?)?),
+            "dev" => dev = Some(dev_name(w.value(&dev, "dev")?)?),
+            "hash" => hash = Some(number("hash", w.value(&hash, "hash")?, u32::MAX)?),
             other if target.is_none() => {
                 target =
                     Some(if other.contains('/') {
@@ -661,94 +614,12 @@ fn parse_map_get(args: &[&str]) -> Result<Command, String> {
             iid: id,
             hash: hash.unwrap_or(0),
         }),
-        Err(prefix) => {
-            if hash.is_some() {
-                return Err("\"hash\" needs an address, not a prefix".into());
-            }
-            Ok(Command::MapGet {
-                dev,
-                key: MapKey { prefix, iid: id },
-            })
-        }
+        Err(_) if hash.is_some() => Err("\"hash\" needs an address, not a prefix".into()),
+        Err(prefix) => Ok(Command::MapGet {
+            dev,
+            key: MapEntry::key(prefix, id),
+        }),
     }
-}
-
-/// Splits a batch line into words; `#` starts a comment.
-pub fn split_line(line: &str) -> Vec<&str> {
-    line.split_whitespace()
-        .take_while(|w| !w.starts_with('#'))
-        .collect()
-}
-
-// ---- Batch lines without allocating ---------------------------------------------------------
-//
-// Batches of a million `map add` lines must load fast (every line is checked before anything is
-// sent, and lines past what is packed while checking are parsed again), so the common lines take
-// a path that allocates nothing and reads each byte about once: one scanner walks the text, the
-// words are slices of it, and a line lands in a reused `MapLine`. It accepts a subset of
-// what `parse_command` accepts, with the same results (a test compares the two on generated
-// lines); for anything else, errors and non-ASCII lines included, it hands out the line, and the
-// caller asks `parse_command(&split_line(line))`, which words every error.
-
-/// A `map add`/`map replace`/`map del` line; what `Command::MapSet`/`Command::MapDel` hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MapLine<'a> {
-    /// LISP_CMD_MAP_ADD (add, replace) or LISP_CMD_MAP_DEL.
-    pub cmd: u8,
-    pub replace: bool,
-    pub dev: &'a str,
-    pub prefix: Prefix,
-    pub iid: Option<u32>,
-    rlocs: [Rloc; LISP_MAX_RLOCS],
-    nrlocs: usize,
-    pub ttl: Option<u32>,
-    pub action: Option<Action>,
-    pub origin: Option<Origin>,
-}
-
-impl Default for MapLine<'_> {
-    fn default() -> Self {
-        let none = IpAddr::from([0u8; 4]);
-        MapLine {
-            cmd: 0,
-            replace: false,
-            dev: "",
-            prefix: Prefix { addr: none, len: 0 },
-            iid: None,
-            rlocs: [Rloc::new(none); LISP_MAX_RLOCS],
-            nrlocs: 0,
-            ttl: None,
-            action: None,
-            origin: None,
-        }
-    }
-}
-
-impl MapLine<'_> {
-    pub fn rlocs(&self) -> &[Rloc] {
-        &self.rlocs[..self.nrlocs]
-    }
-
-    pub fn entry(&self) -> EntryRef<'_> {
-        EntryRef {
-            prefix: self.prefix,
-            iid: self.iid,
-            rlocs: self.rlocs(),
-            ttl: self.ttl,
-            action: self.action,
-            origin: self.origin,
-        }
-    }
-}
-
-/// A line of a batch with words in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchLine<'a> {
-    /// A valid `map add`, `map replace` or `map del` line, now in the `MapLine` given.
-    Map,
-    /// Anything else (it may still have no words, in non-ASCII whitespace):
-    /// `parse_command(&split_line(line))` decides.
-    Other(&'a str),
 }
 
 /// `char::is_whitespace` of ASCII, by bit: tab, LF, VT, FF, CR, space.
@@ -758,249 +629,92 @@ fn is_space(b: u8) -> bool {
     b <= b' ' && SPACES & (1 << b) != 0
 }
 
-/// The lines of a batch text, numbered as by `str::lines()`.
-pub struct BatchLines<'a> {
-    text: &'a str,
-    /// Where the scanner is.
-    pos: usize,
-    /// Number of the line last handed out.
-    line: usize,
-    /// Whether a word of the current line has non-ASCII bytes.
-    non_ascii: bool,
+/// The character at `s[i..]`, which is not ASCII: whether it is whitespace, and its length.
+#[cold]
+fn wide_space_at(s: &str, i: usize) -> (bool, usize) {
+    let c = s[i..].chars().next().expect("not at the end");
+    (c.is_whitespace(), c.len_utf8())
 }
 
-impl<'a> BatchLines<'a> {
+/// The words of the first line of a text, read one by one: `split_whitespace` up to a comment,
+/// a word that starts with `#`. Plain ASCII, the usual, is scanned eight bytes at a time.
+#[derive(Clone)]
+pub struct LineWords<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> LineWords<'a> {
     pub fn new(text: &'a str) -> Self {
-        BatchLines {
-            text,
-            pos: 0,
-            line: 0,
-            non_ascii: false,
-        }
+        LineWords { text, pos: 0 }
     }
 
-    /// Continues after `position()` of another scanner of `text`.
-    pub fn resume(text: &'a str, pos: usize, line: usize) -> Self {
-        BatchLines {
-            text,
-            pos,
-            line,
-            non_ascii: false,
-        }
+    /// The line (without its `\n`) and the text after it.
+    pub fn finish(self) -> (&'a str, &'a str) {
+        let b = self.text.as_bytes();
+        let end = match b.get(self.pos) {
+            Some(b'\n') | None => self.pos,
+            _ => self.text[self.pos..]
+                .find('\n')
+                .map_or(b.len(), |n| self.pos + n),
+        };
+        (&self.text[..end], self.text.get(end + 1..).unwrap_or(""))
     }
+}
 
-    /// Where the scanner is (the start of the line after the last handed out), and the number
-    /// of that last line.
-    pub fn position(&self) -> (usize, usize) {
-        (self.pos, self.line)
-    }
+impl<'a> Iterator for LineWords<'a> {
+    type Item = &'a str;
 
-    /// The next word of the current line: `split_line`'s words, up to one starting with `#`.
-    /// `None` at the end of the line (the scanner then stays before its `\n`, or on the `#`).
     #[inline(always)]
-    fn word(&mut self) -> Option<&'a [u8]> {
+    fn next(&mut self) -> Option<&'a str> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let b = self.text.as_bytes();
+        let (text, b) = (self.text, self.text.as_bytes());
         let mut i = self.pos;
+        // Between words; the end of the line or a comment ends them.
         loop {
             match b.get(i) {
-                Some(b'\n' | b'#') | None => {
+                None | Some(b'\n' | b'#') => {
                     self.pos = i;
                     return None;
                 }
                 Some(&c) if is_space(c) => i += 1,
+                Some(&c) if c >= 0x80 && wide_space_at(text, i).0 => i += wide_space_at(text, i).1,
                 Some(_) => break,
             }
         }
         let start = i;
-        // The word's bytes OR'ed, for the non-ASCII check.
-        let mut seen = 0u64;
         loop {
-            // Up to the next byte below 0x21, eight bytes at a time.
-            if let Some(chunk) = b.get(i..i + 8) {
+            // Up to the next byte below 0x21 or above 0x7f: the lowest byte flagged is exactly
+            // that one.
+            while let Some(chunk) = b.get(i..i + 8) {
                 let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                // The lowest byte below 0x21 is flagged exactly (bytes above it may be too).
-                let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
-                if low == 0 {
-                    seen |= x;
-                    i += 8;
-                    continue;
+                let stop = (x.wrapping_sub(ONES * 0x21) | x) & HIGHS;
+                i += stop.trailing_zeros() as usize / 8;
+                if stop != 0 {
+                    break;
                 }
-                let n = low.trailing_zeros() / 8;
-                seen |= x & ((1u64 << (8 * n)) - 1);
-                i += n as usize;
-            } else {
-                while i < b.len() && b[i] > b' ' {
-                    seen |= u64::from(b[i]);
+            }
+            while b.get(i).is_some_and(|c| (0x21..0x80).contains(c)) {
+                i += 1;
+            }
+            match b.get(i) {
+                None => break,
+                Some(&c) if c < 0x80 => {
+                    if is_space(c) {
+                        break;
+                    }
+                    // A control character that is no whitespace.
                     i += 1;
                 }
-            }
-            // A control character that is not whitespace belongs to the word.
-            match b.get(i) {
-                Some(&c) if !is_space(c) => i += 1,
-                _ => break,
+                Some(_) => match wide_space_at(text, i) {
+                    (true, _) => break,
+                    (false, n) => i += n,
+                },
             }
         }
-        self.non_ascii |= seen & HIGHS != 0;
         self.pos = i;
-        Some(&b[start..i])
-    }
-
-    /// Moves past the end of the current line.
-    fn end_line(&mut self) {
-        let b = self.text.as_bytes();
-        self.pos = if b.get(self.pos) == Some(&b'\n') {
-            self.pos + 1
-        } else {
-            match self.text[self.pos..].find('\n') {
-                Some(i) => self.pos + i + 1,
-                None => self.text.len(),
-            }
-        };
-    }
-
-    /// The next line that may have words, with its number: a map change is parsed into `m`.
-    pub fn next_into(&mut self, m: &mut MapLine<'a>) -> Option<(usize, BatchLine<'a>)> {
-        loop {
-            if self.pos >= self.text.len() {
-                return None;
-            }
-            self.line += 1;
-            let start = self.pos;
-            self.non_ascii = false;
-            let Some(first) = self.word() else {
-                // Blank, or a comment.
-                self.end_line();
-                continue;
-            };
-            let ok = self.map_line(first, m);
-            // Words with non-ASCII bytes may hold other whitespace than ASCII's.
-            let ok = ok.is_some() && !self.non_ascii;
-            self.end_line();
-            if ok {
-                return Some((self.line, BatchLine::Map));
-            }
-            let line = self.text[start..self.pos].trim_end_matches('\n');
-            return Some((self.line, BatchLine::Other(line)));
-        }
-    }
-
-    /// `parse_map_set` (or `parse_map_key` for `map del`) of valid lines; `None` for the rest.
-    fn map_line(&mut self, first: &[u8], m: &mut MapLine<'a>) -> Option<()> {
-        const IID: u8 = 1;
-        const DEV: u8 = 2;
-        const TTL: u8 = 4;
-        const ACTION: u8 = 8;
-        const PRIORITY: u8 = 16;
-        const WEIGHT: u8 = 32;
-        const DOWN: u8 = 64;
-        const ORIGIN: u8 = 128;
-        const RLOC_KEYWORDS: u8 = PRIORITY | WEIGHT | DOWN;
-        if first != b"map" {
-            return None;
-        }
-        (m.cmd, m.replace) = match self.word()? {
-            b"add" => (LISP_CMD_MAP_ADD, false),
-            b"replace" => (LISP_CMD_MAP_ADD, true),
-            b"del" | b"delete" => (LISP_CMD_MAP_DEL, false),
-            _ => return None,
-        };
-        let set = m.cmd == LISP_CMD_MAP_ADD;
-        m.dev = "";
-        m.iid = None;
-        m.nrlocs = 0;
-        m.ttl = None;
-        m.action = None;
-        m.origin = None;
-        // Keywords given (those of the last rloc for priority, weight, down).
-        let mut seen = 0u8;
-        let mut have_prefix = false;
-        let once = |seen: &mut u8, kw: u8| -> Option<()> {
-            let fresh = *seen & kw == 0;
-            *seen |= kw;
-            fresh.then_some(())
-        };
-        while let Some(word) = self.word() {
-            match word {
-                b"rloc" if set => {
-                    let addr = parse_ip_bytes(self.word()?)?;
-                    if m.nrlocs == LISP_MAX_RLOCS || m.rlocs().iter().any(|r| r.addr == addr) {
-                        return None;
-                    }
-                    m.rlocs[m.nrlocs] = Rloc::new(addr);
-                    m.nrlocs += 1;
-                    seen &= !RLOC_KEYWORDS;
-                }
-                b"dev" => {
-                    once(&mut seen, DEV)?;
-                    let d = self.word()?;
-                    // `dev_name()`; a word has no whitespace.
-                    let bad = |c: &u8| *c == b'/' || *c == b':';
-                    if d.len() >= 16 || d == b"." || d == b".." || d.iter().any(bad) {
-                        return None;
-                    }
-                    // The word's place in the text (a word is cut at ASCII bytes).
-                    let at = d.as_ptr() as usize - self.text.as_ptr() as usize;
-                    m.dev = self.text.get(at..at + d.len())?;
-                }
-                b"iid" => {
-                    once(&mut seen, IID)?;
-                    m.iid = Some(parse_u32_bytes(self.word()?).filter(|&v| v <= LISP_IID_MAX)?);
-                }
-                b"ttl" if set => {
-                    once(&mut seen, TTL)?;
-                    m.ttl = Some(parse_u32_bytes(self.word()?)?);
-                }
-                b"action" if set => {
-                    once(&mut seen, ACTION)?;
-                    m.action = Some(match self.word()? {
-                        b"drop" => Action::Drop,
-                        b"forward" => Action::Forward,
-                        b"notify" => Action::Notify,
-                        _ => return None,
-                    });
-                }
-                b"proto" if set => {
-                    once(&mut seen, ORIGIN)?;
-                    m.origin = Some(match self.word()? {
-                        b"static" => Origin::Static,
-                        b"lispd" => Origin::Lispd,
-                        _ => return None,
-                    });
-                }
-                b"priority" | b"weight" | b"down" if set => {
-                    if m.nrlocs == 0 {
-                        return None;
-                    }
-                    let rloc = &mut m.rlocs[m.nrlocs - 1];
-                    match word {
-                        b"down" => {
-                            once(&mut seen, DOWN)?;
-                            rloc.up = false;
-                        }
-                        b"priority" => {
-                            once(&mut seen, PRIORITY)?;
-                            rloc.priority = u8::try_from(parse_u32_bytes(self.word()?)?).ok()?;
-                        }
-                        _ => {
-                            once(&mut seen, WEIGHT)?;
-                            let v = parse_u32_bytes(self.word()?)
-                                .filter(|&v| v <= u32::from(LISP_WEIGHT_MAX))?;
-                            rloc.weight = v as u8;
-                        }
-                    }
-                }
-                other if !have_prefix => {
-                    m.prefix = Prefix::parse_bytes(other, true)?;
-                    have_prefix = true;
-                }
-                _ => return None,
-            }
-        }
-        let valid =
-            have_prefix && !m.dev.is_empty() && (!set || (m.nrlocs == 0) != m.action.is_none());
-        valid.then_some(())
+        Some(&text[start..i])
     }
 }
 
@@ -1011,8 +725,8 @@ mod tests {
     use lisp_client::testutil::{a, libc_ifla};
     use neli::consts::nl::NlmF;
 
-    fn cmd(line: &str) -> Result<Command, String> {
-        parse_command(&split_line(line))
+    fn cmd(line: &str) -> Result<Command<'_>, String> {
+        parse_command(LineWords::new(line))
     }
 
     fn err(line: &str) -> String {
@@ -1030,13 +744,13 @@ mod tests {
         assert_eq!(
             i,
             Invocation::Run(Command::MapShow {
-                dev: "lisp0".into(),
+                dev: "lisp0",
                 iid: None
             })
         );
         let (o, i) = parse_invocation(&["-json", "-batch", "-"]).unwrap();
         assert!(o.json && !o.pretty);
-        assert_eq!(i, Invocation::Batch("-".into()));
+        assert_eq!(i, Invocation::Batch("-"));
         assert_eq!(parse_invocation::<&str>(&[]).unwrap().1, Invocation::Usage);
         assert_eq!(
             parse_invocation(&["--help"]).unwrap().1,
@@ -1077,16 +791,16 @@ mod tests {
         .unwrap();
         assert_eq!(
             c,
-            Command::MapSet {
-                replace: false,
-                dev: "lisp0".into(),
+            Command::MapChange {
+                op: Op::Add,
+                dev: "lisp0",
                 entry: MapEntry {
                     prefix: Prefix {
                         addr: ip("10.1.0.0"),
                         len: 24
                     },
                     iid: Some(7),
-                    rlocs: vec![
+                    rlocs: [
                         Rloc {
                             addr: ip("192.0.2.1"),
                             priority: 1,
@@ -1099,7 +813,9 @@ mod tests {
                             weight: 50,
                             up: false
                         },
-                    ],
+                    ]
+                    .into_iter()
+                    .collect(),
                     ttl: Some(300),
                     action: None,
                     origin: None,
@@ -1107,8 +823,8 @@ mod tests {
             }
         );
         let c = cmd("map replace dev lisp0 2001:db8:1::/48 action notify").unwrap();
-        let Command::MapSet {
-            replace: true,
+        let Command::MapChange {
+            op: Op::Replace,
             entry,
             ..
         } = c
@@ -1118,18 +834,18 @@ mod tests {
         assert_eq!(entry.action, Some(Action::Notify));
         assert!(entry.rlocs.is_empty());
         let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto lispd dev l").unwrap();
-        let Command::MapSet { entry, .. } = c else {
+        let Command::MapChange { entry, .. } = c else {
             panic!("{c:?}")
         };
         assert_eq!(entry.origin, Some(Origin::Lispd));
         let c = cmd("map replace 10.0.0.0/8 rloc 1.1.1.1 proto 2 dev l").unwrap();
-        let Command::MapSet { entry, .. } = c else {
+        let Command::MapChange { entry, .. } = c else {
             panic!("{c:?}")
         };
         assert_eq!(entry.origin, Some(Origin::Other(2)));
         // A bare address is a host prefix; limits are inclusive.
         let c = cmd("map add 10.0.0.1 iid 16777215 rloc 10.9.9.9 priority 255 weight 0 dev x");
-        let Ok(Command::MapSet { entry, .. }) = c else {
+        let Ok(Command::MapChange { entry, .. }) = c else {
             panic!("{c:?}")
         };
         assert_eq!(entry.prefix.len, 32);
@@ -1260,28 +976,23 @@ mod tests {
     fn map_other() {
         assert_eq!(
             cmd("map del 10.0.0.0/8 iid 3 dev l").unwrap(),
-            Command::MapDel {
-                dev: "l".into(),
-                key: MapKey {
-                    prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
-                    iid: Some(3)
-                }
+            Command::MapChange {
+                op: Op::Del,
+                dev: "l",
+                entry: MapEntry::key(Prefix::parse("10.0.0.0/8", false).unwrap(), Some(3))
             }
         );
         assert_eq!(
             cmd("map get 10.0.0.0/8 dev l").unwrap(),
             Command::MapGet {
-                dev: "l".into(),
-                key: MapKey {
-                    prefix: Prefix::parse("10.0.0.0/8", false).unwrap(),
-                    iid: None
-                }
+                dev: "l",
+                key: MapEntry::key(Prefix::parse("10.0.0.0/8", false).unwrap(), None)
             }
         );
         assert_eq!(
             cmd("map get 10.1.2.3 hash 0x10 dev l").unwrap(),
             Command::MapLookup {
-                dev: "l".into(),
+                dev: "l",
                 addr: ip("10.1.2.3"),
                 iid: None,
                 hash: 16
@@ -1290,7 +1001,7 @@ mod tests {
         assert_eq!(
             cmd("map get 2001:db8::5 iid 2 dev l").unwrap(),
             Command::MapLookup {
-                dev: "l".into(),
+                dev: "l",
                 addr: ip("2001:db8::5"),
                 iid: Some(2),
                 hash: 0
@@ -1299,14 +1010,14 @@ mod tests {
         assert_eq!(
             cmd("map show dev l").unwrap(),
             Command::MapShow {
-                dev: "l".into(),
+                dev: "l",
                 iid: None
             }
         );
         assert_eq!(
             cmd("map flush iid 5 dev l").unwrap(),
             Command::MapFlush {
-                dev: "l".into(),
+                dev: "l",
                 iid: Some(5)
             }
         );
@@ -1350,30 +1061,26 @@ mod tests {
         assert_eq!(
             cmd("link add lisp0 mtu 1400").unwrap(),
             Command::LinkAdd {
-                name: "lisp0".into(),
+                name: "lisp0",
                 mtu: Some(1400),
                 config: LinkConfig::default(),
             }
         );
         assert_eq!(
             cmd("link del lisp0").unwrap(),
-            Command::LinkDel {
-                name: "lisp0".into()
-            }
+            Command::LinkDel { name: "lisp0" }
         );
         assert_eq!(cmd("link show").unwrap(), Command::LinkShow { name: None });
         assert_eq!(
             cmd("link show dev lisp1").unwrap(),
             Command::LinkShow {
-                name: Some("lisp1".into())
+                name: Some("lisp1")
             }
         );
         assert_eq!(cmd("stats").unwrap(), Command::Stats { dev: None });
         assert_eq!(
             cmd("stats dev lisp0").unwrap(),
-            Command::Stats {
-                dev: Some("lisp0".into())
-            }
+            Command::Stats { dev: Some("lisp0") }
         );
         assert_eq!(cmd("monitor").unwrap(), Command::Monitor);
         assert_eq!(cmd("help link").unwrap(), Command::Help(Some(Topic::Link)));
@@ -1410,7 +1117,7 @@ mod tests {
         assert_eq!(
             c,
             Command::LinkAdd {
-                name: "lisp0".into(),
+                name: "lisp0",
                 mtu: Some(1400),
                 config: LinkConfig {
                     port: Some(4342),
@@ -1428,7 +1135,7 @@ mod tests {
         assert_eq!(
             cmd("link set lisp0 srccheck mapmax 0x10").unwrap(),
             Command::LinkSet {
-                name: "lisp0".into(),
+                name: "lisp0",
                 config: LinkConfig {
                     src_check: Some(true),
                     map_max: Some(16),
@@ -1439,7 +1146,7 @@ mod tests {
         assert_eq!(
             cmd("link add l nosrccheck mapmax 4294967295").unwrap(),
             Command::LinkAdd {
-                name: "l".into(),
+                name: "l",
                 mtu: None,
                 config: LinkConfig {
                     src_check: Some(false),
@@ -1453,7 +1160,7 @@ mod tests {
         assert_eq!(
             c.unwrap(),
             Command::LinkAdd {
-                name: "lisp1".into(),
+                name: "lisp1",
                 mtu: None,
                 config: LinkConfig {
                     local: Some(ip("2001:db8::1")),
@@ -1486,7 +1193,7 @@ mod tests {
         assert_eq!(
             cmd("link set lisp0 iid 3 ttl inherit tos 0x2e nonce noudpcsum").unwrap(),
             Command::LinkSet {
-                name: "lisp0".into(),
+                name: "lisp0",
                 config: LinkConfig {
                     iid: Some(3),
                     ttl: Some(0),
@@ -1500,7 +1207,7 @@ mod tests {
         assert_eq!(
             cmd("link set dev lisp0 ttl 8").unwrap(),
             Command::LinkSet {
-                name: "lisp0".into(),
+                name: "lisp0",
                 config: LinkConfig {
                     ttl: Some(8),
                     ..LinkConfig::default()
@@ -1621,419 +1328,50 @@ mod tests {
     }
 
     #[test]
-    fn batch_lines() {
-        assert_eq!(
-            split_line("  map show dev l # all of it"),
-            ["map", "show", "dev", "l"]
-        );
-        assert!(split_line("# comment").is_empty());
-        assert!(split_line("   ").is_empty());
-    }
-
-    /// A small deterministic generator (xorshift).
-    pub struct Rng(pub u64);
-
-    impl Rng {
-        pub fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-            from[self.below(from.len())]
-        }
-    }
-
-    /// What the fast path makes of one line: `None` (no words), `Some(Ok(..))` (a map change:
-    /// command, replace, device, nest), `Some(Err(line))` (left to `parse_command`).
-    type Fast<'a> = Option<Result<(u8, bool, String, MapEntry), &'a str>>;
-
-    fn fast(line: &str) -> Fast<'_> {
-        let mut m = MapLine::default();
-        let mut lines = BatchLines::new(line);
-        let r = match lines.next_into(&mut m)? {
-            (1, BatchLine::Map) => Ok((m.cmd, m.replace, m.dev.to_string(), entry_of(&m.entry()))),
-            (1, BatchLine::Other(l)) => Err(l),
-            (n, _) => panic!("line {n} of one"),
-        };
-        assert!(lines.next_into(&mut m).is_none());
-        Some(r)
-    }
-
-    fn entry_of(e: &EntryRef) -> MapEntry {
-        MapEntry {
-            prefix: e.prefix,
-            iid: e.iid,
-            rlocs: e.rlocs.to_vec(),
-            ttl: e.ttl,
-            action: e.action,
-            origin: e.origin,
-        }
-    }
-
-    /// `parse_command` of a line, as `fast` shows map changes.
-    fn slow(line: &str) -> Option<Result<(u8, bool, String, MapEntry), String>> {
-        let words = split_line(line);
-        if words.is_empty() {
-            return None;
-        }
-        Some(match parse_command(&words) {
-            Ok(Command::MapSet {
-                replace,
-                dev,
-                entry,
-            }) => Ok((LISP_CMD_MAP_ADD, replace, dev, entry)),
-            Ok(Command::MapDel { dev, key }) => {
-                Ok((LISP_CMD_MAP_DEL, false, dev, entry_of(&key.borrowed())))
-            }
-            Ok(other) => Err(format!("{other:?}")),
-            Err(e) => Err(e),
-        })
-    }
-
-    /// The fast path agrees with `parse_command`: what it takes is what `parse_command` makes
-    /// of the line; what it leaves is the line itself.
-    fn check_line(line: &str) -> bool {
-        match (fast(line), slow(line)) {
-            (None, None) => false,
-            (Some(Ok(f)), Some(Ok(s))) => {
-                assert_eq!(f, s, "{line:?}");
-                true
-            }
-            (Some(Err(l)), _) => {
-                assert_eq!(l, line.strip_suffix('\n').unwrap_or(line), "{line:?}");
-                false
-            }
-            (f, s) => panic!("{line:?}: fast {f:?}, slow {s:?}"),
-        }
-    }
-
-    #[test]
-    fn fast_batch_lines() {
-        for line in [
-            "map add 10.1.0.0/24 rloc 192.0.2.1 dev lisp0",
-            "map add 10.1.0.0/24 iid 7 rloc 192.0.2.1 rloc 2001:db8::1 priority 2 weight 50 down \
-             ttl 300 dev lisp0",
-            "  map\treplace dev lisp0 2001:db8:1::/48 action notify # negative\r",
-            "map add 10.0.0.1 iid 0x10 rloc 10.9.9.9 priority 255 weight 0 dev x",
-            "map del 10.0.0.0/8 iid 3 dev l",
-            "map delete ::/0 dev l",
-            "map add 10.0.0.0/8 rloc 1.1.1.1 dev a#b",
-        ] {
-            assert!(check_line(line), "{line}");
-        }
-        // Errors, other commands and other whitespace are left to parse_command.
-        for line in [
-            "map add 10.0.0.0/8 rloc 1.1.1.1 rloc 1.1.1.1 dev l",
-            "map add 10.0.0.0/8 dev l",
-            "map add 10.0.0.0/8 rloc 1.1.1.1 dev l dev m",
-            "map show dev l",
-            "map add\u{a0}10.0.0.0/8 rloc 1.1.1.1 dev a",
-            "map add 10.0.0.0/8 rloc 1.1.1.1 dev lisp\u{e9}",
-            "stats",
-        ] {
-            assert!(!check_line(line), "{line}");
-        }
-        assert_eq!(fast("  # comment"), None);
-        assert_eq!(fast(" \t\r"), None);
-        assert_eq!(fast(""), None);
-        // Non-ASCII whitespace only: the fast path cannot tell, parse_command finds no words.
-        assert_eq!(fast("\u{a0}"), Some(Err("\u{a0}")));
-    }
-
-    #[test]
-    fn fast_batch_lines_generated() {
-        let prefixes = [
-            "10.0.0.0/8",
-            "10.1.0.0/24",
-            "10.0.0.1/24",
-            "10.0.0.0/33",
-            "0.0.0.0/0",
-            "10.0.0.1",
-            "2001:db8::/32",
-            "::/0",
-            "::1",
-            "1.2.3",
-            "01.2.3.4/32",
-            "10.0.0.0/08",
-            "10.0.0.0/+8",
-            "10.0.0.0/",
-            "/8",
-            "10.0.0.0/8/8",
-            "1.2.3.4/032",
-            "2001:db8::1/128",
-            "fe80::/10",
-            "::ffff:1.2.3.4",
-            "::ffff:1.2.3.0/120",
-            "1.2.3.4/0256",
-            "1.2.3.4/256",
-            "1.2.3.0/ 8",
-        ];
-        let addrs = [
-            "192.0.2.1",
-            "192.0.2.2",
-            "2001:db8::1",
-            "2001:DB8::1",
-            "2001:0db8:0:0:0:0:0:1",
-            "1.2.3.04",
-            "256.1.1.1",
-            "::",
-            "1::2::3",
-            "x",
-            "::ffff:192.0.2.1",
-            "1.2.3.4.5",
-        ];
-        let values = [
-            "0",
-            "1",
-            "7",
-            "100",
-            "101",
-            "255",
-            "256",
-            "0x10",
-            "0X1f",
-            "0x",
-            "4294967295",
-            "4294967296",
-            "16777215",
-            "16777216",
-            "-1",
-            "+1",
-            "1e3",
-            "007",
-        ];
-        let actions = ["drop", "forward", "notify", "reject"];
-        let origins = ["lispd", "static", "kernel"];
-        let devs = [
-            "lisp0",
-            "a",
-            "abcdefghijklmno",
-            "abcdefghijklmnop",
-            ".",
-            "..",
-            "a/b",
-            "a:b",
-            "a#b",
-            "lisp\u{e9}",
-        ];
-        let spaces = [
-            " ", " ", " ", "  ", "\t", "\r", "\x0b", "\x0c", "\u{a0}", "\u{2003}",
-        ];
-        let keywords = [
-            "rloc", "priority", "weight", "down", "ttl", "iid", "dev", "action", "proto",
-        ];
-        // Valid choices come first in each list: `good` picks among the first few mostly.
-        let good = |rng: &mut Rng, from: &[&'static str], valid: usize| -> String {
-            if rng.below(12) == 0 {
-                rng.pick(from).into()
-            } else {
-                from[rng.below(valid)].into()
-            }
-        };
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let (mut taken, mut valid) = (0, 0);
-        for round in 0..40_000 {
-            let mut words: Vec<String> = Vec::new();
-            let object = if rng.below(20) == 0 { "link" } else { "map" };
-            words.push(object.into());
-            let cmd = [
-                "add", "add", "add", "replace", "del", "delete", "get", "frob",
-            ];
-            let cmd = rng.pick(&cmd);
-            words.push(cmd.into());
-            // Locators, TTL and action, but mostly not for a deletion.
-            let set = !cmd.starts_with("del") || rng.below(10) == 0;
-            // Mostly well-formed: prefix, rlocs with options, iid, ttl, action, dev, shuffled
-            // a little; sometimes anything.
-            let sane = round % 4 != 0;
-            if sane {
-                let p = [0, 1, 4, 5, 6, 7, 8, 13][rng.below(8)];
-                words.push(if rng.below(10) == 0 {
-                    rng.pick(&prefixes).into()
-                } else {
-                    prefixes[p].into()
-                });
-                if rng.below(3) == 0 {
-                    words.extend(["iid".into(), good(&mut rng, &values, 4)]);
-                }
-                let rlocs = if set { rng.below(4) } else { 0 };
-                for k in 0..rlocs {
-                    let a = if rng.below(10) == 0 {
-                        rng.pick(&addrs)
-                    } else {
-                        addrs[k]
-                    };
-                    words.extend(["rloc".into(), a.into()]);
-                    for kw in ["priority", "weight", "down"] {
-                        if rng.below(3) == 0 {
-                            words.push(kw.into());
-                            if kw != "down" {
-                                words.push(good(&mut rng, &values, 4));
-                            }
-                        }
-                    }
-                }
-                if set && rng.below(3) == 0 {
-                    words.extend(["ttl".into(), good(&mut rng, &values, 6)]);
-                }
-                if set && (rlocs == 0 || rng.below(10) == 0) {
-                    words.extend(["action".into(), good(&mut rng, &actions, 3)]);
-                }
-                if set && rng.below(4) == 0 {
-                    words.extend(["proto".into(), good(&mut rng, &origins, 2)]);
-                }
-                if rng.below(10) != 0 {
-                    words.extend(["dev".into(), good(&mut rng, &devs, 3)]);
-                }
-                if rng.below(4) == 0 {
-                    let (i, j) = (rng.below(words.len()), rng.below(words.len()));
-                    words.swap(i, j);
-                }
-            } else {
-                for _ in 0..rng.below(12) {
-                    let w = match rng.below(6) {
-                        0 => rng.pick(&prefixes),
-                        1 => rng.pick(&addrs),
-                        2 => rng.pick(&values),
-                        3 => rng.pick(&devs),
-                        4 => rng.pick(&actions),
-                        _ => rng.pick(&keywords),
-                    };
-                    words.push(w.into());
-                }
-            }
-            if rng.below(8) == 0 {
-                words.push(["#", "#c", "#\u{e9}", "# x"][rng.below(4)].into());
-            }
-            let mut line = String::new();
-            if rng.below(6) == 0 {
-                line.push_str(rng.pick(&spaces));
-            }
-            for (i, w) in words.iter().enumerate() {
-                if i > 0 {
-                    // Mostly plain spaces, so that most lines stay ASCII.
-                    let sep = if rng.below(10) == 0 {
-                        rng.pick(&spaces)
-                    } else {
-                        " "
-                    };
-                    line.push_str(sep);
-                }
-                line.push_str(w);
-            }
-            if rng.below(6) == 0 {
-                line.push_str(rng.pick(&spaces));
-            }
-            if rng.below(4) == 0 {
-                line.push_str(["\n", "\r\n"][rng.below(2)]);
-            }
-            if matches!(slow(&line), Some(Ok(_))) {
-                valid += 1;
-            }
-            if check_line(&line) {
-                taken += 1;
-            }
-        }
-        // The fast path took most of the valid lines (not those with other whitespace).
-        assert!(valid > 8_000 && taken > valid * 3 / 4, "{taken} of {valid}");
-    }
-
-    #[test]
-    fn spaces_as_char_is_whitespace() {
+    fn words_as_split_whitespace() {
         for b in 0..128u8 {
             assert_eq!(is_space(b), (b as char).is_whitespace(), "{b:#x}");
         }
-    }
-
-    #[test]
-    fn batch_line_numbers() {
-        let text = "# header\r\n\nmap add 10.0.0.0/8 rloc 1.1.1.1 dev a\r\n  \t\nmap show dev a\n\
-                    map del 10.0.0.0/8 dev a";
-        let mut m = MapLine::default();
-        let mut lines = BatchLines::new(text);
-        let mut got = Vec::new();
-        while let Some((n, l)) = lines.next_into(&mut m) {
-            got.push((n, l));
-        }
-        assert_eq!(
-            got,
-            [
-                (3, BatchLine::Map),
-                (5, BatchLine::Other("map show dev a")),
-                (6, BatchLine::Map)
-            ]
-        );
-        assert_eq!(m.cmd, LISP_CMD_MAP_DEL);
-        // Resuming where another scanner stood.
-        let mut first = BatchLines::new(text);
-        first.next_into(&mut m);
-        let (pos, line) = first.position();
-        let mut rest = BatchLines::resume(text, pos, line);
-        assert_eq!(
-            rest.next_into(&mut m),
-            Some((5, BatchLine::Other("map show dev a")))
-        );
-        // Line numbers as str::lines() counts them.
-        for text in ["", "\n", "a\n\nb", "a\r\nb\r\n", "\n\nmap show dev a"] {
-            let want: Vec<usize> = text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !split_line(l).is_empty())
-                .map(|(i, _)| i + 1)
+        let pieces = [
+            "map",
+            "add",
+            "10.0.0.0/8",
+            "a#b",
+            "#c",
+            "#",
+            "\u{e9}t\u{e9}",
+            "x\x01y",
+            "abcdefghijk",
+            " ",
+            "  ",
+            "\t",
+            "\r",
+            "\x0b",
+            "\x0c",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{85}",
+            "\n",
+        ];
+        let mut x = 7u64;
+        for _ in 0..20_000 {
+            let line: String = (0..x % 13)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    pieces[(x % pieces.len() as u64) as usize]
+                })
                 .collect();
-            let mut lines = BatchLines::new(text);
-            let mut got = Vec::new();
-            while let Some((n, _)) = lines.next_into(&mut m) {
-                got.push(n);
-            }
-            assert_eq!(got, want, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn numbers() {
-        // The original parse_u32, as the reference.
-        fn reference(s: &str) -> Option<u32> {
-            if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-                if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return None;
-                }
-                return u32::from_str_radix(hex, 16).ok();
-            }
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            s.parse().ok()
-        }
-        let mut rng = Rng(7);
-        let alphabet: Vec<char> = "0123456789abcdefxX+- \u{e9}".chars().collect();
-        for _ in 0..50_000 {
-            let s: String = (0..rng.below(12))
-                .map(|_| alphabet[rng.below(alphabet.len())])
+            let mut words = LineWords::new(&line);
+            let got: Vec<&str> = words.by_ref().collect();
+            let (first, rest) = words.finish();
+            assert_eq!((first, rest), line.split_once('\n').unwrap_or((&line, "")));
+            let want: Vec<&str> = first
+                .split_whitespace()
+                .take_while(|w| !w.starts_with('#'))
                 .collect();
-            let s = if rng.below(3) == 0 {
-                format!("0x{s}")
-            } else {
-                s
-            };
-            assert_eq!(parse_u32(&s), reference(&s), "{s:?}");
-        }
-        for s in [
-            "4294967295",
-            "4294967296",
-            "0xffffffff",
-            "0x100000000",
-            "0x000000001",
-            "00",
-        ] {
-            assert_eq!(parse_u32(s), reference(s), "{s:?}");
+            assert_eq!(got, want, "{line:?}");
         }
     }
 
@@ -2044,11 +1382,11 @@ mod tests {
     fn link_add_info_data_bytes() {
         let line = "link add lisp0 mtu 1400 port 4342 local 10.0.0.1 iid 7 external ttl 64 \
                     tos 0x10 noudpcsum nonce nosrccheck mapmax 1000";
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Ok(Command::LinkAdd { name, mtu, config }) = parse_command(&words) else {
+        let Ok(Command::LinkAdd { name, mtu, config }) = parse_command(line.split_whitespace())
+        else {
             panic!("{line}")
         };
-        let r = wire::link_new(&name, mtu, &config);
+        let r = wire::link_new(name, mtu, &config);
         #[rustfmt::skip]
         let data: &[u8] = &[
             84, 0, 2, 0,                    // IFLA_INFO_DATA, 4 + 10 * 8 bytes
@@ -2076,38 +1414,13 @@ mod tests {
         ]
         .concat();
         // nlmsghdr, ifinfomsg (AF_UNSPEC, index 0), then the attributes.
-        assert_eq!(r.bytes.len(), 16 + 16 + want_attrs.len());
-        assert_eq!(&r.bytes[..4], &(r.bytes.len() as u32).to_ne_bytes());
-        assert_eq!(&r.bytes[4..6], &16u16.to_ne_bytes());
+        assert_eq!(r.len(), 16 + 16 + want_attrs.len());
+        assert_eq!(&r[..4], &(r.len() as u32).to_ne_bytes());
+        assert_eq!(&r[4..6], &16u16.to_ne_bytes());
         let flags = (NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL).bits();
-        assert_eq!(&r.bytes[6..8], &flags.to_ne_bytes());
-        assert_eq!(&r.bytes[16..32], &[0u8; 16]);
-        assert_eq!(&r.bytes[32..], &want_attrs[..]);
-        // The same with the independent encoder.
-        let want = a(
-            libc_ifla::LINKINFO,
-            &[
-                a(1, b"lisp\0"),
-                a(
-                    2,
-                    &[
-                        a(IFLA_LISP_PORT, &4342u16.to_be_bytes()),
-                        a(IFLA_LISP_LOCAL, &[10, 0, 0, 1]),
-                        a(IFLA_LISP_IID, &7u32.to_ne_bytes()),
-                        a(IFLA_LISP_TTL, &[64]),
-                        a(IFLA_LISP_TOS, &[0x10]),
-                        a(IFLA_LISP_EXTERNAL, &[1]),
-                        a(IFLA_LISP_UDP_CSUM, &[0]),
-                        a(IFLA_LISP_NONCE, &[1]),
-                        a(IFLA_LISP_SRC_CHECK, &[0]),
-                        a(IFLA_LISP_MAP_MAX, &1000u32.to_ne_bytes()),
-                    ]
-                    .concat(),
-                ),
-            ]
-            .concat(),
-        );
-        assert_eq!(&r.bytes[r.bytes.len() - want.len()..], &want[..]);
+        assert_eq!(&r[6..8], &flags.to_ne_bytes());
+        assert_eq!(&r[16..32], &[0u8; 16]);
+        assert_eq!(&r[32..], &want_attrs[..]);
         // And it parses back.
         assert_eq!(wire::parse_info_data(&data[4..]).unwrap(), config);
     }

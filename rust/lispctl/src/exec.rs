@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use lisp_uapi::*;
 use neli::consts::{nl::NlmF, rtnl::Rtm};
 
-use crate::args::{help_text, parse_command, split_line, BatchLine, BatchLines, Command, MapLine};
+use crate::args::{help_text, parse_command, parse_object, Command, LineWords, Op};
 use crate::error::Error;
 #[cfg(test)]
 use crate::error::ExitCode;
-use crate::model::{EntryRef, Event, LinkInfo};
+use crate::model::{Event, LinkInfo, MapEntry};
 use crate::nl::{self, Proto, Transport};
 use crate::print::{self, Mode, Printer};
 use crate::wire::{self, Blame, Msg, Packer, Span, BATCH_MSG_MAX};
@@ -80,17 +80,17 @@ const PLAN_MAX: usize = 32 << 20;
 
 /// Consecutive map changes with the same command, flags and device share requests: the packer
 /// filling them, their kind (`None` between groups), and where full requests go.
-struct MapBatch<'t> {
+struct MapBatch {
     packer: Packer,
-    group: Option<(u8, bool)>,
+    group: Option<Op>,
     dev: String,
     /// While the batch is checked: the requests built, to be sent once every line is good.
     /// `None`: requests go to the kernel.
-    plan: Option<Plan<'t>>,
+    plan: Option<Plan>,
 }
 
-impl<'t> MapBatch<'t> {
-    fn new(plan: Option<Plan<'t>>) -> MapBatch<'t> {
+impl MapBatch {
+    fn new(plan: Option<Plan>) -> MapBatch {
         MapBatch {
             // The family id is not known before the batch is checked: patched in when sending.
             packer: Packer::new(BATCH_MSG_MAX),
@@ -100,68 +100,37 @@ impl<'t> MapBatch<'t> {
         }
     }
 
-    fn same_group(&self, cmd: u8, replace: bool, dev: &str) -> bool {
-        self.group == Some((cmd, replace)) && self.dev == dev
+    fn same_group(&self, op: Op, dev: &str) -> bool {
+        self.group == Some(op) && self.dev == dev
     }
 }
 
 /// What a batch does, in order, built while its lines are checked, so that the lines a request
-/// holds are parsed once: requests (back to back in `bytes`) and the other commands. It stops
-/// growing at `PLAN_MAX`; the lines after that are parsed again when sent.
-struct Plan<'t> {
+/// holds are parsed once: requests and the other commands. It stops growing at `PLAN_MAX`; the
+/// lines after that are parsed again when sent.
+struct Plan {
     /// Size at which it stops growing (PLAN_MAX; smaller in tests).
     max: usize,
-    bytes: Vec<u8>,
-    /// The line of each nest (where the nests are is found again from the bytes).
-    lines: Vec<usize>,
-    steps: Vec<Step<'t>>,
+    size: usize,
+    steps: Vec<Step>,
 }
 
-enum Step<'t> {
-    /// A request: `bytes` and `lines` up to these ends.
-    Request { end: usize, lines_end: usize },
+enum Step {
+    /// A request of map changes, and where its nests are.
+    Request { req: Vec<u8>, spans: Vec<Span> },
     /// A command other than a map change, on line `line`.
-    Command { line: usize, text: &'t str },
+    Command { line: usize, text: String },
 }
 
-impl Plan<'_> {
-    /// A plan for a batch of `text_len` bytes, of at most about `max` bytes.
-    fn new(text_len: usize, max: usize) -> Self {
-        // Requests take about as many bytes as the lines they come from, a bit more with IPv6;
-        // reserved at once, and pages not written to are never touched.
-        Plan {
-            max,
-            bytes: Vec::with_capacity(max.min(2 * text_len) + BATCH_MSG_MAX),
-            lines: Vec::new(),
-            steps: Vec::new(),
-        }
-    }
-
+impl Plan {
     fn add_request(&mut self, packer: &mut Packer) {
-        self.bytes.extend_from_slice(packer.request());
-        self.lines.extend(packer.spans().iter().map(|s| s.line));
-        self.steps.push(Step::Request {
-            end: self.bytes.len(),
-            lines_end: self.lines.len(),
-        });
-        packer.clear();
+        let (req, spans) = packer.take();
+        self.size += req.len() + std::mem::size_of_val(&spans[..]);
+        self.steps.push(Step::Request { req, spans });
     }
 
     fn full(&self) -> bool {
-        self.bytes.len() + self.lines.len() * std::mem::size_of::<usize>() >= self.max
-    }
-}
-
-/// The command, `replace` flag, device and nest of a map change.
-fn map_change(c: &Command) -> Option<(u8, bool, &str, EntryRef<'_>)> {
-    match c {
-        Command::MapSet {
-            replace,
-            dev,
-            entry,
-        } => Some((LISP_CMD_MAP_ADD, *replace, dev, entry.borrowed())),
-        Command::MapDel { dev, key } => Some((LISP_CMD_MAP_DEL, false, dev, key.borrowed())),
-        _ => None,
+        self.size >= self.max
     }
 }
 
@@ -286,7 +255,7 @@ impl<'a> Ctx<'a> {
         f: fn(&mut Printer, &crate::model::DevInfo),
     ) -> Result<(), Error> {
         let fam = self.family_id()?;
-        let mut req = wire::dev_get(fam, dev).bytes;
+        let mut req = wire::dev_get(fam, dev);
         let mut interrupted = false;
         self.out.open_array(None);
         let r = self.genl_call(&mut req, &mut |p, m| {
@@ -303,7 +272,7 @@ impl<'a> Ctx<'a> {
     /// The device `name` (RTM_GETLINK), which must be a lisp device.
     fn lisp_link(&mut self, name: &str) -> Result<LinkInfo, Error> {
         let mut link = None;
-        self.route_call(&mut wire::link_get(name).bytes, &mut |m| {
+        self.route_call(&mut wire::link_get(name), &mut |m| {
             if m.ty == u16::from(Rtm::Newlink) {
                 link = Some(wire::parse_link_info(m.payload)?);
             }
@@ -324,7 +293,7 @@ impl<'a> Ctx<'a> {
             None => {
                 let mut links = Vec::new();
                 let mut interrupted = false;
-                let r = self.route_call(&mut wire::link_dump_lisp().bytes, &mut |m| {
+                let r = self.route_call(&mut wire::link_dump_lisp(), &mut |m| {
                     interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
                     if m.ty == u16::from(Rtm::Newlink) {
                         let l = wire::parse_link_info(m.payload)?;
@@ -345,7 +314,7 @@ impl<'a> Ctx<'a> {
             let fam = self.family_id()?;
             let mut devs = Vec::new();
             let mut interrupted = false;
-            let r = self.genl_call(&mut wire::dev_get(fam, name).bytes, &mut |_, m| {
+            let r = self.genl_call(&mut wire::dev_get(fam, name), &mut |_, m| {
                 interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
                 let (_, attrs) = wire::parse_genl(m.payload)?;
                 devs.push(wire::parse_dev(&attrs)?);
@@ -376,39 +345,34 @@ impl<'a> Ctx<'a> {
     }
 
     /// Runs one command given on the command line.
-    pub fn run(&mut self, cmd: Command) -> Result<(), Error> {
+    pub fn run(&mut self, cmd: Command<'_>) -> Result<(), Error> {
         match cmd {
             Command::Help(topic) => {
                 self.out.verbatim(&help_text(topic));
                 Ok(())
             }
-            Command::LinkAdd { name, mtu, config } => self
-                .route_call(&mut wire::link_new(&name, mtu, &config).bytes, &mut |_| {
-                    Ok(())
-                }),
+            Command::LinkAdd { name, mtu, config } => {
+                self.route_call(&mut wire::link_new(name, mtu, &config), &mut |_| Ok(()))
+            }
             Command::LinkSet { name, config } => {
-                let index = self.lisp_link(&name)?.ifindex;
-                self.route_call(
-                    &mut wire::link_change(index, &config).bytes,
-                    &mut |_| Ok(()),
-                )
+                let index = self.lisp_link(name)?.ifindex;
+                self.route_call(&mut wire::link_change(index, &config), &mut |_| Ok(()))
             }
             Command::LinkDel { name } => {
-                let index = self.lisp_link(&name)?.ifindex;
-                self.route_call(&mut wire::link_del(index).bytes, &mut |_| Ok(()))
+                let index = self.lisp_link(name)?.ifindex;
+                self.route_call(&mut wire::link_del(index), &mut |_| Ok(()))
             }
-            Command::LinkShow { name } => self.link_show(name.as_deref()),
-            Command::Stats { dev } => self.devices(dev.as_deref(), print::print_stats),
-            c @ (Command::MapSet { .. } | Command::MapDel { .. }) => {
-                let (cmd, replace, dev, entry) = map_change(&c).expect("a map change");
+            Command::LinkShow { name } => self.link_show(name),
+            Command::Stats { dev } => self.devices(dev, print::print_stats),
+            Command::MapChange { op, dev, entry } => {
                 let (mut batch, mut applied) = (MapBatch::new(None), 0);
-                self.map_push(&mut batch, 1, cmd, replace, dev, &entry, &mut applied)
+                self.map_push(&mut batch, 1, op, dev, &entry, &mut applied)
                     .and_then(|_| self.map_flush(&mut batch, &mut applied))
                     .map_err(|(e, _)| e)
             }
             Command::MapGet { dev, key } => {
                 let fam = self.family_id()?;
-                self.entries(wire::map_get(fam, &dev, &key).bytes, false)
+                self.entries(wire::map_get(fam, dev, &key), false)
             }
             Command::MapLookup {
                 dev,
@@ -417,17 +381,15 @@ impl<'a> Ctx<'a> {
                 hash,
             } => {
                 let fam = self.family_id()?;
-                self.entries(wire::map_lookup(fam, &dev, &addr, iid, hash).bytes, true)
+                self.entries(wire::map_lookup(fam, dev, &addr, iid, hash), true)
             }
             Command::MapShow { dev, iid } => {
                 let fam = self.family_id()?;
-                self.entries(wire::map_dump(fam, &dev, iid).bytes, false)
+                self.entries(wire::map_dump(fam, dev, iid), false)
             }
             Command::MapFlush { dev, iid } => {
                 let fam = self.family_id()?;
-                self.genl_call(&mut wire::map_flush(fam, &dev, iid).bytes, &mut |_, _| {
-                    Ok(())
-                })
+                self.genl_call(&mut wire::map_flush(fam, dev, iid), &mut |_, _| Ok(()))
             }
             Command::Monitor => self.monitor(),
         }
@@ -436,23 +398,22 @@ impl<'a> Ctx<'a> {
     /// Adds a map change (of batch line `line`) to the request being filled, sending that first
     /// when the change is of another group or does not fit. `applied` counts the commands the
     /// kernel applied.
-    #[allow(clippy::too_many_arguments)]
     fn map_push(
         &mut self,
         batch: &mut MapBatch,
         line: usize,
-        cmd: u8,
-        replace: bool,
+        op: Op,
         dev: &str,
-        entry: &EntryRef,
+        entry: &MapEntry,
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
-        if !batch.same_group(cmd, replace, dev) {
+        if !batch.same_group(op, dev) {
             self.map_flush(batch, applied)?;
+            let (cmd, replace) = op.cmd();
             batch
                 .packer
                 .start(0, cmd, wire::map_flags(cmd, replace), dev);
-            batch.group = Some((cmd, replace));
+            batch.group = Some(op);
             batch.dev.clear();
             batch.dev.push_str(dev);
         } else if batch.packer.push_if_fits(line, entry) {
@@ -525,14 +486,40 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// One command of a batch, on line `line` (whose text is `text`): a map change joins the
+    /// request being filled; any other command ends it and runs, or while the batch is checked,
+    /// joins the plan.
+    fn batch_step(
+        &mut self,
+        batch: &mut MapBatch,
+        line: usize,
+        text: &str,
+        cmd: &Command<'_>,
+        applied: &mut usize,
+    ) -> Result<(), (Error, Blame)> {
+        if let Command::MapChange { op, dev, entry } = cmd {
+            return self.map_push(batch, line, *op, dev, entry, applied);
+        }
+        self.map_flush(batch, applied)?;
+        let Some(plan) = &mut batch.plan else {
+            return self.batch_command(line, cmd, applied);
+        };
+        // Its text is kept, to be parsed again when it runs.
+        plan.steps.push(Step::Command {
+            line,
+            text: text.to_string(),
+        });
+        Ok(())
+    }
+
     /// Runs a command of a batch other than a map change.
     fn batch_command(
         &mut self,
         line: usize,
-        cmd: Command,
+        cmd: &Command<'_>,
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
-        self.run(cmd)
+        self.run(cmd.clone())
             .map_err(|e| (e, Blame::Line { line, index: 0 }))?;
         *applied += 1;
         self.progress.update(*applied);
@@ -542,115 +529,80 @@ impl<'a> Ctx<'a> {
     /// Runs a batch: every line is parsed first (nothing is sent if one is bad), then the
     /// commands run in order until the first failure.
     pub fn run_batch(&mut self, text: &str) -> Result<(), BatchError> {
-        // Checking the lines also builds the requests of the first PLAN_MAX bytes; the other
-        // lines are parsed again, from `resume` on, when sent.
-        let mut batch = MapBatch::new(Some(Plan::new(text.len(), self.plan_max)));
-        let mut resume = None;
-        let mut total = 0;
-        let (mut lines, mut m) = (BatchLines::new(text), MapLine::default());
-        while let Some((n, parsed)) = lines.next_into(&mut m) {
-            let cmd = match parsed {
-                BatchLine::Map => None,
-                BatchLine::Other(l) => {
-                    let words = split_line(l);
-                    if words.is_empty() {
-                        continue;
-                    }
-                    let cmd = parse_command(&words).map_err(|e| BatchError {
+        // Checking the lines also builds the requests of the first PLAN_MAX bytes; the lines
+        // after those are parsed again, from `resume` on, when sent.
+        let plan = Plan {
+            max: self.plan_max,
+            size: 0,
+            steps: Vec::new(),
+        };
+        let mut batch = MapBatch::new(Some(plan));
+        let (mut resume, mut total) = (None, 0);
+        let (mut rest, mut n) = (text, 0);
+        while !rest.is_empty() {
+            n += 1;
+            let mut words = LineWords::new(rest);
+            let cmd = words.next().map(|object| parse_object(object, &mut words));
+            let line;
+            (line, rest) = words.finish();
+            let cmd = match &cmd {
+                None => continue,
+                Some(Ok(cmd)) => cmd,
+                Some(Err(e)) => {
+                    return Err(BatchError {
                         location: format!("line {n}"),
-                        cause: Error::Usage(e),
+                        cause: Error::Usage(e.clone()),
                         note: String::new(),
-                    })?;
-                    Some((cmd, l))
+                    })
                 }
             };
             total += 1;
-            if resume.is_some() {
-                continue;
-            }
-            // Nothing is sent while planning: these cannot fail.
-            let mut none = 0;
-            let planned = match &cmd {
-                None => {
-                    let (c, replace, dev) = (m.cmd, m.replace, m.dev);
-                    self.map_push(&mut batch, n, c, replace, dev, &m.entry(), &mut none)
+            if resume.is_none() {
+                let planned = self.batch_step(&mut batch, n, line, cmd, &mut 0);
+                debug_assert!(planned.is_ok(), "nothing is sent while planning");
+                if batch.plan.as_ref().is_some_and(Plan::full) {
+                    resume = Some((rest, n));
                 }
-                Some((cmd, l)) => match map_change(cmd) {
-                    Some((c, replace, dev, entry)) => {
-                        self.map_push(&mut batch, n, c, replace, dev, &entry, &mut none)
-                    }
-                    None => self.map_flush(&mut batch, &mut none).map(|_| {
-                        let plan = batch.plan.as_mut().expect("planning");
-                        plan.steps.push(Step::Command { line: n, text: l });
-                    }),
-                },
-            };
-            debug_assert!(planned.is_ok());
-            if batch.plan.as_ref().is_some_and(Plan::full) {
-                resume = Some(lines.position());
             }
         }
         let plan = batch.plan.take().expect("planning");
         self.progress = Progress::new(std::io::stderr().is_terminal(), total);
         let mut applied = 0;
         let r = self
-            .run_plan(plan, &mut batch, text, resume, &mut applied)
+            .run_plan(plan, &mut batch, resume.unwrap_or_default(), &mut applied)
             .map_err(|(e, blame)| batch_error(e, blame, applied));
         self.progress.finish();
         r
     }
 
-    /// Sends what checking the batch planned, then the lines from `resume` on, parsed again.
+    /// Sends what checking the batch planned, then the lines of `rest`, the text after line
+    /// `n`, parsed again.
     fn run_plan(
         &mut self,
-        mut plan: Plan,
+        plan: Plan,
         batch: &mut MapBatch,
-        text: &str,
-        resume: Option<(usize, usize)>,
+        (mut rest, mut n): (&str, usize),
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
-        let (mut start, mut lines_start) = (0, 0);
-        let mut spans = Vec::new();
         for step in plan.steps {
             match step {
-                Step::Request { end, lines_end } => {
-                    let req = &mut plan.bytes[start..end];
-                    wire::spans_of(req, &plan.lines[lines_start..lines_end], &mut spans);
-                    self.send_request(req, &spans, applied)?;
-                    (start, lines_start) = (end, lines_end);
-                }
+                Step::Request { mut req, spans } => self.send_request(&mut req, &spans, applied)?,
                 Step::Command { line, text } => {
-                    let cmd = parse_command(&split_line(text)).expect("checked before");
-                    self.batch_command(line, cmd, applied)?;
+                    let cmd = parse_command(LineWords::new(&text)).expect("checked before");
+                    self.batch_command(line, &cmd, applied)?;
                 }
             }
         }
         // The request left open when planning stopped continues to fill.
-        if let Some((pos, line)) = resume {
-            let (mut lines, mut m) = (BatchLines::resume(text, pos, line), MapLine::default());
-            while let Some((line, parsed)) = lines.next_into(&mut m) {
-                match parsed {
-                    BatchLine::Map => {
-                        let (c, replace, dev) = (m.cmd, m.replace, m.dev);
-                        self.map_push(batch, line, c, replace, dev, &m.entry(), applied)?;
-                    }
-                    BatchLine::Other(l) => {
-                        let words = split_line(l);
-                        if words.is_empty() {
-                            continue;
-                        }
-                        let cmd = parse_command(&words).expect("checked before");
-                        match map_change(&cmd) {
-                            Some((c, replace, dev, entry)) => {
-                                self.map_push(batch, line, c, replace, dev, &entry, applied)?
-                            }
-                            None => {
-                                self.map_flush(batch, applied)?;
-                                self.batch_command(line, cmd, applied)?;
-                            }
-                        }
-                    }
-                }
+        while !rest.is_empty() {
+            n += 1;
+            let mut words = LineWords::new(rest);
+            let cmd = words.next().map(|object| parse_object(object, &mut words));
+            let line;
+            (line, rest) = words.finish();
+            if let Some(cmd) = &cmd {
+                let cmd = cmd.as_ref().expect("checked before");
+                self.batch_step(batch, n, line, cmd, applied)?;
             }
         }
         self.map_flush(batch, applied)
@@ -888,7 +840,7 @@ pub mod tests {
                 ]
             },
             |ctx| {
-                ctx.run(parse_command(&["map", "show", "dev", "lisp0"]).unwrap())
+                ctx.run(parse_command(["map", "show", "dev", "lisp0"].into_iter()).unwrap())
                     .map_err(|e| batch_error(e, Blame::Line { line: 1, index: 0 }, 0))
             },
         );
@@ -929,7 +881,7 @@ pub mod tests {
                     // An offset inside the failing nest: header, IFNAME, the nests before it.
                     let mut off = 16 + 4 + 12;
                     for at in &attrs[1..1 + index] {
-                        off += neli::Size::padded_size(at);
+                        off += (4 + at.data.len()).next_multiple_of(4);
                     }
                     let off = off + 8;
                     seen += index;
@@ -988,7 +940,7 @@ pub mod tests {
                             let index = fail_at - 1 - seen;
                             let mut off = 16 + 4 + 12;
                             for at in &attrs[1..1 + index] {
-                                off += neli::Size::padded_size(at);
+                                off += (4 + at.data.len()).next_multiple_of(4);
                             }
                             return vec![error_reply(seq, 17, req, None, Some(off as u32 + 4))];
                         }
@@ -1121,7 +1073,7 @@ pub mod tests {
             let before = text
                 .lines()
                 .take(line - 1)
-                .filter(|l| !split_line(l).is_empty())
+                .filter(|l| LineWords::new(l).next().is_some())
                 .count();
             assert_eq!(
                 e.note,
@@ -1342,8 +1294,7 @@ pub mod tests {
         answer: impl FnMut(&[u8], u32) -> Vec<Vec<u8>> + 'static,
         line: &str,
     ) -> (Result<(), Error>, String, Vec<Vec<u8>>) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let cmd = parse_command(&words).unwrap();
+        let cmd = parse_command(line.split_whitespace()).unwrap();
         let mut err = None;
         let (_, out, sent) = with_fake(json, answer, |ctx| {
             err = ctx.run(cmd).err();
@@ -1440,7 +1391,7 @@ pub mod tests {
         );
         // The rtnetlink dump filtered by kind, then nlctrl and the DEV_GET dump.
         assert_eq!(sent.len(), 3);
-        assert_eq!(sent[0][16..], wire::link_dump_lisp().bytes[16..]);
+        assert_eq!(sent[0][16..], wire::link_dump_lisp()[16..]);
         assert_eq!(msg_type(&sent[2]), FAM);
         assert_ne!(msg_flags(&sent[2]) & NlmF::DUMP.bits(), 0);
         let (r, out, sent) = run_line(false, two_links, "link show dev lisp0");
@@ -1450,7 +1401,7 @@ pub mod tests {
             "lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum \
              nonce off external off srccheck off maps 3 mapmax 0 mtu 1444 state UP\n"
         );
-        assert_eq!(sent[0][16..], wire::link_get("lisp0").bytes[16..]);
+        assert_eq!(sent[0][16..], wire::link_get("lisp0")[16..]);
         assert_eq!(msg_flags(&sent[2]) & NlmF::DUMP.bits(), 0);
         // Not a lisp device, no device: errors of the kernel's side (exit 2).
         let (r, _, _) = run_line(false, two_links, "link show eth0");
@@ -1503,7 +1454,7 @@ pub mod tests {
             nonce: Some(true),
             ..Default::default()
         };
-        assert_eq!(sent[0][16..], wire::link_new("lisp1", None, &c).bytes[16..]);
+        assert_eq!(sent[0][16..], wire::link_new("lisp1", None, &c)[16..]);
         // set: the device's index from RTM_GETLINK, then the change by index.
         let (r, _, sent) = run_line(false, two_links, "link set lisp0 ttl 9 noudpcsum");
         r.unwrap();
@@ -1513,7 +1464,7 @@ pub mod tests {
             udp_csum: Some(false),
             ..Default::default()
         };
-        assert_eq!(sent[1][16..], wire::link_change(5, &c).bytes[16..]);
+        assert_eq!(sent[1][16..], wire::link_change(5, &c)[16..]);
         assert_eq!(msg_flags(&sent[1]), (NlmF::REQUEST | NlmF::ACK).bits());
         // Only lisp devices are changed.
         let (r, _, sent) = run_line(false, two_links, "link set eth0 iid 1");
@@ -1556,7 +1507,7 @@ pub mod tests {
             Box::new(move |_| Ok(Box::new(FakeT(fake.clone())) as Box<dyn Transport>));
         let mut ctx = Ctx::new(Printer::new(&mut out, Mode::Text), open);
         let e = ctx
-            .run(parse_command(&["map", "flush", "dev", "x"]).unwrap())
+            .run(parse_command(["map", "flush", "dev", "x"].into_iter()).unwrap())
             .unwrap_err();
         assert_eq!(
             e.to_string(),
