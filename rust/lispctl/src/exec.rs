@@ -236,11 +236,11 @@ impl<'a> Ctx<'a> {
     /// A dump (or do) whose replies are entries, printed as one array.
     fn entries(&mut self, mut req: Vec<u8>, lookup: bool) -> Result<(), Error> {
         let mut interrupted = false;
-        self.out.open_array(None);
+        self.out.open_array();
         let r = self.genl_call(&mut req, &mut |p, m| {
             interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
             let (_, attrs) = wire::parse_genl(m.payload)?;
-            print::print_entry_item(p, &wire::parse_entry(&attrs)?, lookup);
+            p.item(&print::Entry::new(&wire::parse_entry(&attrs)?, lookup));
             Ok(())
         });
         self.out.close_array();
@@ -248,20 +248,16 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    /// DEV_GET of one device or all, each printed with `f`.
-    fn devices(
-        &mut self,
-        dev: Option<&str>,
-        f: fn(&mut Printer, &crate::model::DevInfo),
-    ) -> Result<(), Error> {
+    /// `stats`: DEV_GET of one device or all.
+    fn stats(&mut self, dev: Option<&str>) -> Result<(), Error> {
         let fam = self.family_id()?;
         let mut req = wire::dev_get(fam, dev);
         let mut interrupted = false;
-        self.out.open_array(None);
+        self.out.open_array();
         let r = self.genl_call(&mut req, &mut |p, m| {
             interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
             let (_, attrs) = wire::parse_genl(m.payload)?;
-            f(p, &wire::parse_dev(&attrs)?);
+            p.item(&print::Stats::new(&wire::parse_dev(&attrs)?));
             Ok(())
         });
         self.out.close_array();
@@ -336,9 +332,9 @@ impl<'a> Ctx<'a> {
                 l.config.port = l.config.port.or(d.port);
             }
         }
-        self.out.open_array(None);
+        self.out.open_array();
         for l in &links {
-            print::print_link(&mut self.out, l);
+            self.out.item(&print::Link::new(l));
         }
         self.out.close_array();
         Ok(())
@@ -363,7 +359,7 @@ impl<'a> Ctx<'a> {
                 self.route_call(&mut wire::link_del(index), &mut |_| Ok(()))
             }
             Command::LinkShow { name } => self.link_show(name),
-            Command::Stats { dev } => self.devices(dev, print::print_stats),
+            Command::Stats { dev } => self.stats(dev),
             Command::MapChange { op, dev, entry } => {
                 let (mut batch, mut applied) = (MapBatch::new(None), 0);
                 self.map_push(&mut batch, 1, op, dev, &entry, &mut applied)
@@ -635,7 +631,7 @@ impl<'a> Ctx<'a> {
 }
 
 fn print_event_line(out: &mut Printer, ev: &Event) -> Result<(), Error> {
-    print::print_event(out, ev);
+    out.item(&print::EventView::new(ev));
     out.flush().map_err(|e| {
         if is_broken_pipe(&e) {
             Error::Closed

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One printer for text and JSON, in the manner of iproute2's `print_*(PRINT_ANY, ...)`: each
-//! call names a JSON key and a text label, and the mode decides which is written. JSON is
-//! streamed (a dump of a million entries is never held in memory).
+//! One printer for text and JSON: each object is described once, as a view whose fields are the
+//! JSON (serde) and whose `text` spells the same fields `ip` style. Lists are streamed (a dump of
+//! a million entries is never held in memory).
 
+use std::fmt::{Display, Write as _};
 use std::io::{self, Write};
 
 use lisp_uapi::LISP_TOS_INHERIT;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use crate::model::*;
 
@@ -16,18 +19,42 @@ pub enum Mode {
     Json { pretty: bool },
 }
 
-struct Frame {
-    array: bool,
-    items: usize,
+/// An object as printed: its JSON through serde, its text through `text`.
+pub trait Show: Serialize {
+    /// The text, without the final newline.
+    fn text(&self, t: &mut Text);
+}
+
+/// Text output: words separated by spaces; `indent` starts a continuation line.
+#[derive(Default)]
+pub struct Text(String);
+
+impl Text {
+    pub fn word(&mut self, w: impl Display) {
+        if !self.0.is_empty() && !self.0.ends_with('\t') {
+            self.0.push(' ');
+        }
+        let _ = write!(self.0, "{w}");
+    }
+
+    /// `label value`, or nothing without a value.
+    pub fn pair(&mut self, label: &str, v: Option<impl Display>) {
+        if let Some(v) = v {
+            self.word(label);
+            self.word(v);
+        }
+    }
+
+    pub fn indent(&mut self) {
+        self.0.push_str("\n\t");
+    }
 }
 
 pub struct Printer<'w> {
     out: &'w mut dyn Write,
     mode: Mode,
-    stack: Vec<Frame>,
-    /// Text: whether something was written on the current line (a space goes before the next
-    /// word) — false at the start of a line and after an indentation tab.
-    mid_line: bool,
+    /// Items printed into the open array; `None` outside one.
+    array: Option<usize>,
     err: Option<io::Error>,
 }
 
@@ -36,31 +63,26 @@ impl<'w> Printer<'w> {
         Printer {
             out,
             mode,
-            stack: Vec::new(),
-            mid_line: false,
+            array: None,
             err: None,
         }
     }
 
     /// Text written as is, in either mode (help).
     pub fn verbatim(&mut self, s: &str) {
-        self.raw(s);
+        self.raw(s.as_bytes());
     }
 
     /// JSON without indentation from now on (monitor: one object per line).
     pub fn compact(&mut self) {
-        if self.is_json() {
+        if let Mode::Json { .. } = self.mode {
             self.mode = Mode::Json { pretty: false };
         }
     }
 
-    pub fn is_json(&self) -> bool {
-        matches!(self.mode, Mode::Json { .. })
-    }
-
-    fn raw(&mut self, s: &str) {
+    fn raw(&mut self, b: &[u8]) {
         if self.err.is_none() {
-            if let Err(e) = self.out.write_all(s.as_bytes()) {
+            if let Err(e) = self.out.write_all(b) {
                 self.err = Some(e);
             }
         }
@@ -74,211 +96,55 @@ impl<'w> Printer<'w> {
         self.out.flush()
     }
 
-    // ---- JSON plumbing ----
-
-    fn pretty(&self) -> bool {
-        matches!(self.mode, Mode::Json { pretty: true })
-    }
-
-    fn indent(&mut self) {
-        if self.pretty() {
-            let s = format!("\n{}", "    ".repeat(self.stack.len()));
-            self.raw(&s);
+    /// Opens the list the next items go to: a JSON array, nothing in text.
+    pub fn open_array(&mut self) {
+        if let Mode::Json { .. } = self.mode {
+            self.raw(b"[");
+            self.array = Some(0);
         }
-    }
-
-    /// Separator, indentation and key before a JSON value.
-    fn json_key(&mut self, key: Option<&str>) {
-        if let Some(top) = self.stack.last_mut() {
-            top.items += 1;
-            let first = top.items == 1;
-            let in_object = !top.array;
-            if !first {
-                self.raw(",");
-            }
-            self.indent();
-            if in_object {
-                let k = json_string(key.unwrap_or(""));
-                self.raw(&k);
-                self.raw(if self.pretty() { ": " } else { ":" });
-            }
-        }
-    }
-
-    fn open(&mut self, key: Option<&str>, array: bool) {
-        if self.is_json() {
-            self.json_key(key);
-            self.raw(if array { "[" } else { "{" });
-            self.stack.push(Frame { array, items: 0 });
-        }
-    }
-
-    fn close(&mut self) {
-        if self.is_json() {
-            if let Some(f) = self.stack.pop() {
-                if f.items > 0 {
-                    self.indent();
-                }
-                self.raw(if f.array { "]" } else { "}" });
-                if self.stack.is_empty() {
-                    self.raw("\n");
-                }
-            }
-        }
-    }
-
-    pub fn open_array(&mut self, key: Option<&str>) {
-        self.open(key, true);
     }
 
     pub fn close_array(&mut self) {
-        self.close();
-    }
-
-    pub fn open_object(&mut self, key: Option<&str>) {
-        self.open(key, false);
-    }
-
-    pub fn close_object(&mut self) {
-        self.close();
-    }
-
-    fn json_value(&mut self, key: &str, v: &str) {
-        self.json_key(Some(key));
-        self.raw(v);
-    }
-
-    // ---- Text plumbing ----
-
-    /// A word of text, space-separated from the previous one on the line.
-    fn word(&mut self, s: &str) {
-        if self.mid_line {
-            self.raw(" ");
-        }
-        self.raw(s);
-        self.mid_line = true;
-    }
-
-    fn label_value(&mut self, label: &str, value: &str) {
-        if label.is_empty() {
-            self.word(value);
-        } else {
-            self.word(&format!("{label} {value}"));
+        if let Some(n) = self.array.take() {
+            let pretty = self.mode == Mode::Json { pretty: true };
+            self.raw(if pretty && n > 0 { b"\n]\n" } else { b"]\n" });
         }
     }
 
-    /// Text only: end the line.
-    pub fn newline(&mut self) {
-        if !self.is_json() {
-            self.raw("\n");
-            self.mid_line = false;
-        }
-    }
-
-    /// Text only: start an indented continuation line.
-    pub fn indent_line(&mut self) {
-        if !self.is_json() {
-            self.raw("\n\t");
-            self.mid_line = false;
-        }
-    }
-
-    /// Text only: a word (or `label value`).
-    pub fn text(&mut self, label: &str, value: &str) {
-        if !self.is_json() {
-            self.label_value(label, value);
-        }
-    }
-
-    // ---- Values: key for JSON, label for text ----
-
-    pub fn string(&mut self, key: &str, label: &str, v: &str) {
-        if self.is_json() {
-            self.json_value(key, &json_string(v));
-        } else {
-            self.label_value(label, v);
-        }
-    }
-
-    pub fn uint(&mut self, key: &str, label: &str, v: u64) {
-        if self.is_json() {
-            self.json_value(key, &v.to_string());
-        } else {
-            self.label_value(label, &v.to_string());
-        }
-    }
-
-    /// JSON: the number or null. Text: `label value`, nothing when absent.
-    pub fn opt_uint(&mut self, key: &str, label: &str, v: Option<u64>) {
-        match v {
-            Some(v) => self.uint(key, label, v),
-            None => self.json_only_null(key),
-        }
-    }
-
-    /// JSON: the string or null. Text: `label value`, nothing when absent.
-    pub fn opt_string(&mut self, key: &str, label: &str, v: Option<&str>) {
-        match v {
-            Some(v) => self.string(key, label, v),
-            None => self.json_only_null(key),
-        }
-    }
-
-    /// JSON: true/false. Text: one of two words.
-    pub fn boolean(&mut self, key: &str, if_true: &str, if_false: &str, v: bool) {
-        if self.is_json() {
-            self.json_value(key, if v { "true" } else { "false" });
-        } else {
-            self.word(if v { if_true } else { if_false });
-        }
-    }
-
-    /// JSON only: a raw value (`true`, a number).
-    pub fn json_value_only(&mut self, key: &str, v: &str) {
-        if self.is_json() {
-            self.json_value(key, v);
-        }
-    }
-
-    pub fn json_only_null(&mut self, key: &str) {
-        if self.is_json() {
-            self.json_value(key, "null");
-        }
-    }
-
-    pub fn json_string(&mut self, key: &str, v: &str) {
-        if self.is_json() {
-            self.json_value(key, &json_string(v));
-        }
-    }
-
-    pub fn json_uint(&mut self, key: &str, v: Option<u64>) {
-        if self.is_json() {
-            match v {
-                Some(v) => self.json_value(key, &v.to_string()),
-                None => self.json_value(key, "null"),
+    /// One object: an element of the open array, or a line of its own.
+    pub fn item(&mut self, x: &impl Show) {
+        let pretty = match self.mode {
+            Mode::Text => {
+                let mut t = Text::default();
+                x.text(&mut t);
+                t.0.push('\n');
+                return self.raw(t.0.as_bytes());
             }
+            Mode::Json { pretty } => pretty,
+        };
+        let mut json = Vec::new();
+        let r = if pretty {
+            let f = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            x.serialize(&mut serde_json::Serializer::with_formatter(&mut json, f))
+        } else {
+            serde_json::to_writer(&mut json, x)
+        };
+        r.expect("views serialize to memory");
+        let Some(n) = self.array.as_mut() else {
+            json.push(b'\n');
+            return self.raw(&json);
+        };
+        let sep: &[u8] = if *n > 0 { b"," } else { b"" };
+        *n += 1;
+        self.raw(sep);
+        if pretty {
+            // Inside the array: one level deeper (JSON strings hold no raw newline).
+            let json = String::from_utf8(json).expect("serde_json writes UTF-8");
+            self.raw(format!("\n    {}", json.replace('\n', "\n    ")).as_bytes());
+        } else {
+            self.raw(&json);
         }
     }
-}
-
-/// A JSON string literal.
-pub fn json_string(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 // ---- The objects ----
@@ -287,77 +153,98 @@ fn name_or_none(n: &Option<String>) -> &str {
     n.as_deref().unwrap_or("(none)")
 }
 
-/// Text: `10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297` and one indented line per RLOC;
-/// `proto lispd` after the device for learned entries, `used` before the RLOCs for used ones.
-/// JSON: ifname, ifindex, iid, eid, origin, ttl, expires, action, used, rlocs (and selected_rloc
-/// when `lookup`).
-pub fn print_entry(p: &mut Printer, e: &EntryInfo, lookup: bool) {
-    p.json_string("ifname", name_or_none(&e.ifname));
-    p.json_uint("ifindex", e.ifindex.map(u64::from));
-    p.json_uint("iid", e.iid.map(u64::from));
-    let eid = e.prefix.map(|x| x.to_string());
-    p.string("eid", "", eid.as_deref().unwrap_or("(none)"));
-    if let Some(iid) = e.iid {
-        p.text("iid", &iid.to_string());
-    }
-    p.text("dev", name_or_none(&e.ifname));
-    let origin = e.origin.map(Origin::name);
-    match e.origin {
-        // Text marks only what differs from an operator's entry.
-        Some(Origin::Static) => p.json_string("origin", "static"),
-        _ => p.opt_string("origin", "proto", origin.as_deref()),
-    }
-    p.opt_uint("ttl", "ttl", e.ttl.map(u64::from));
-    p.opt_uint("expires", "expires", e.expires.map(u64::from));
-    let action = e.action.map(Action::name_of);
-    p.opt_string("action", "action", action.as_deref());
-    match e.used {
-        Some(used) => {
-            p.json_value_only("used", if used { "true" } else { "false" });
-            if used {
-                p.text("", "used");
-            }
+/// A locator as printed: `rloc ADDR priority P weight W up|down`.
+#[derive(Serialize)]
+struct RlocView {
+    addr: String,
+    priority: u8,
+    weight: u8,
+    up: bool,
+}
+
+/// A map-cache entry. Text: `10.1.0.0/24 iid 0 dev lisp0 ttl 300 expires 297` and one indented
+/// line per RLOC; `proto lispd` after the device for learned entries, `used` before the RLOCs
+/// for used ones. JSON: ifname, ifindex, iid, eid, origin, ttl, expires, action, used, rlocs (and
+/// selected_rloc for a lookup).
+#[derive(Serialize)]
+pub struct Entry<'a> {
+    ifname: &'a str,
+    ifindex: Option<u32>,
+    iid: Option<u32>,
+    eid: String,
+    origin: Option<String>,
+    ttl: Option<u32>,
+    expires: Option<u32>,
+    action: Option<String>,
+    used: Option<bool>,
+    rlocs: Vec<RlocView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selected_rloc: Option<Option<u32>>,
+    #[serde(skip)]
+    selected_addr: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// `e`, with the locator selected when `lookup`.
+    pub fn new(e: &'a EntryInfo, lookup: bool) -> Self {
+        let selected = e.selected.and_then(|i| e.rlocs.get(i as usize));
+        Entry {
+            ifname: name_or_none(&e.ifname),
+            ifindex: e.ifindex,
+            iid: e.iid,
+            eid: e.prefix.map_or("(none)".into(), |p| p.to_string()),
+            origin: e.origin.map(Origin::name),
+            ttl: e.ttl,
+            expires: e.expires,
+            action: e.action.map(Action::name_of),
+            used: e.used,
+            rlocs: (e.rlocs.iter())
+                .map(|r| RlocView {
+                    addr: r.addr.to_string(),
+                    priority: r.priority,
+                    weight: r.weight,
+                    up: r.up,
+                })
+                .collect(),
+            selected_rloc: lookup.then_some(e.selected),
+            selected_addr: lookup.then(|| selected.map_or("(none)".into(), |r| r.addr.to_string())),
         }
-        None => p.json_only_null("used"),
-    }
-    p.open_array(Some("rlocs"));
-    for r in &e.rlocs {
-        p.indent_line();
-        p.open_object(None);
-        p.string("addr", "rloc", &r.addr.to_string());
-        p.uint("priority", "priority", r.priority.into());
-        p.uint("weight", "weight", r.weight.into());
-        p.boolean("up", "up", "down", r.up);
-        p.close_object();
-    }
-    p.close_array();
-    if lookup {
-        p.json_uint("selected_rloc", e.selected.map(u64::from));
-        p.indent_line();
-        let chosen = e
-            .selected
-            .and_then(|i| e.rlocs.get(i as usize))
-            .map(|r| r.addr.to_string());
-        p.text("selected rloc", chosen.as_deref().unwrap_or("(none)"));
     }
 }
 
-/// One element of a `map show`/`map get` result (the caller opens and closes the array).
-pub fn print_entry_item(p: &mut Printer, e: &EntryInfo, lookup: bool) {
-    p.open_object(None);
-    print_entry(p, e, lookup);
-    p.close_object();
-    p.newline();
+impl Show for Entry<'_> {
+    fn text(&self, t: &mut Text) {
+        t.word(&self.eid);
+        t.pair("iid", self.iid);
+        t.pair("dev", Some(self.ifname));
+        // Text marks only what differs from an operator's entry.
+        t.pair("proto", self.origin.as_ref().filter(|o| *o != "static"));
+        t.pair("ttl", self.ttl);
+        t.pair("expires", self.expires);
+        t.pair("action", self.action.as_ref());
+        if self.used == Some(true) {
+            t.word("used");
+        }
+        for r in &self.rlocs {
+            t.indent();
+            t.pair("rloc", Some(&r.addr));
+            t.pair("priority", Some(r.priority));
+            t.pair("weight", Some(r.weight));
+            t.word(if r.up { "up" } else { "down" });
+        }
+        if let Some(a) = &self.selected_addr {
+            t.indent();
+            t.pair("selected rloc", Some(a));
+        }
+    }
 }
 
-/// A whole `map show`/`map get` result: an array of entries.
-#[cfg(test)]
-pub fn print_entries(p: &mut Printer, entries: &[EntryInfo], lookup: bool) {
-    p.open_array(None);
-    for e in entries {
-        print_entry_item(p, e, lookup);
+/// "inherit" for `inherit`, else the number (JSON of a TTL or TOS).
+fn inherit_or(v: Option<u8>, inherit: u8) -> Value {
+    match v {
+        Some(v) if v == inherit => "inherit".into(),
+        v => v.into(),
     }
-    p.close_array();
 }
 
 /// `link show`: `lisp0 ifindex 5 iid 0 port 4341 local 10.0.0.1 ttl inherit tos inherit udpcsum
@@ -365,98 +252,165 @@ pub fn print_entries(p: &mut Printer, entries: &[EntryInfo], lookup: bool) {
 /// set; what the kernel did not report is left out). JSON: ifname, ifindex, iid, port, local, ttl
 /// and tos ("inherit" or a number), udp_csum, nonce, external, src_check, map_count, map_max (0:
 /// no limit), mtu, operstate; null when not reported.
-pub fn print_link(p: &mut Printer, l: &LinkInfo) {
-    let c = &l.config;
-    p.open_object(None);
-    p.string("ifname", "", name_or_none(&l.ifname));
-    p.uint("ifindex", "ifindex", u64::try_from(l.ifindex).unwrap_or(0));
-    p.opt_uint("iid", "iid", c.iid.map(u64::from));
-    p.opt_uint("port", "port", c.port.map(u64::from));
-    let local = c.local.map(|a| a.to_string());
-    p.opt_string("local", "local", local.as_deref());
-    match c.ttl {
-        Some(0) => p.string("ttl", "ttl", "inherit"),
-        t => p.opt_uint("ttl", "ttl", t.map(u64::from)),
-    }
-    match c.tos {
-        Some(LISP_TOS_INHERIT) => p.string("tos", "tos", "inherit"),
-        Some(t) => {
-            // Hexadecimal in text, as `ip` prints a TOS.
-            p.json_uint("tos", Some(t.into()));
-            p.text("tos", &format!("{t:#x}"));
+#[derive(Serialize)]
+pub struct Link<'a> {
+    ifname: &'a str,
+    ifindex: u64,
+    iid: Option<u32>,
+    port: Option<u16>,
+    local: Option<String>,
+    ttl: Value,
+    tos: Value,
+    udp_csum: Option<bool>,
+    nonce: Option<bool>,
+    external: Option<bool>,
+    src_check: Option<bool>,
+    map_count: Option<u32>,
+    map_max: Option<u32>,
+    mtu: Option<u32>,
+    operstate: Option<String>,
+}
+
+impl<'a> Link<'a> {
+    pub fn new(l: &'a LinkInfo) -> Self {
+        let c = &l.config;
+        Link {
+            ifname: name_or_none(&l.ifname),
+            ifindex: u64::try_from(l.ifindex).unwrap_or(0),
+            iid: c.iid,
+            port: c.port,
+            local: c.local.map(|a| a.to_string()),
+            ttl: inherit_or(c.ttl, 0),
+            tos: inherit_or(c.tos, LISP_TOS_INHERIT),
+            udp_csum: c.udp_csum,
+            nonce: c.nonce,
+            external: c.external,
+            src_check: c.src_check,
+            map_count: l.map_count,
+            map_max: c.map_max,
+            mtu: l.mtu,
+            operstate: l.operstate.map(operstate_name),
         }
-        None => p.json_only_null("tos"),
     }
-    for (key, on, off, v) in [
-        ("udp_csum", "udpcsum", "noudpcsum", c.udp_csum),
-        ("nonce", "nonce on", "nonce off", c.nonce),
-        ("external", "external on", "external off", c.external),
-        ("src_check", "srccheck on", "srccheck off", c.src_check),
-    ] {
-        match v {
-            Some(v) => p.boolean(key, on, off, v),
-            None => p.json_only_null(key),
+}
+
+impl Show for Link<'_> {
+    fn text(&self, t: &mut Text) {
+        let on_off = |v: Option<bool>| v.map(|v| if v { "on" } else { "off" });
+        t.word(self.ifname);
+        t.pair("ifindex", Some(self.ifindex));
+        t.pair("iid", self.iid);
+        t.pair("port", self.port);
+        t.pair("local", self.local.as_ref());
+        let ttl = self.ttl.as_u64().map(|v| v.to_string());
+        t.pair("ttl", self.ttl.as_str().map(str::to_string).or(ttl));
+        // Hexadecimal, as `ip` prints a TOS.
+        let tos = self.tos.as_u64().map(|v| format!("{v:#x}"));
+        t.pair("tos", self.tos.as_str().map(str::to_string).or(tos));
+        if let Some(v) = self.udp_csum {
+            t.word(if v { "udpcsum" } else { "noudpcsum" });
         }
+        t.pair("nonce", on_off(self.nonce));
+        t.pair("external", on_off(self.external));
+        t.pair("srccheck", on_off(self.src_check));
+        t.pair("maps", self.map_count);
+        t.pair("mapmax", self.map_max);
+        t.pair("mtu", self.mtu);
+        t.pair("state", self.operstate.as_ref());
     }
-    p.opt_uint("map_count", "maps", l.map_count.map(u64::from));
-    p.opt_uint("map_max", "mapmax", c.map_max.map(u64::from));
-    p.opt_uint("mtu", "mtu", l.mtu.map(u64::from));
-    let state = l.operstate.map(operstate_name);
-    p.opt_string("operstate", "state", state.as_deref());
-    p.close_object();
-    p.newline();
 }
 
 /// `stats`: the device, then one indented `name value` line per counter; JSON
 /// `{"ifname":..,"ifindex":..,"stats":{"tx_packets":0,...}}`.
-pub fn print_stats(p: &mut Printer, d: &DevInfo) {
-    p.open_object(None);
-    p.string("ifname", "", name_or_none(&d.ifname));
-    p.opt_uint("ifindex", "ifindex", d.ifindex.map(u64::from));
-    p.open_object(Some("stats"));
-    for (ty, v) in &d.stats {
-        p.indent_line();
-        let name = stat_name(*ty);
-        p.uint(&name, &name, *v);
-    }
-    p.close_object();
-    p.close_object();
-    p.newline();
+#[derive(Serialize)]
+pub struct Stats<'a> {
+    ifname: &'a str,
+    ifindex: Option<u32>,
+    #[serde(serialize_with = "as_map")]
+    stats: Vec<(String, u64)>,
 }
 
-/// One event of `monitor`, on its own line (one JSON object per line).
-pub fn print_event(p: &mut Printer, ev: &Event) {
-    p.open_object(None);
-    match ev {
-        Event::MapAdd(e) | Event::MapDel(e) => {
-            let (json, text) = match ev {
-                Event::MapAdd(_) => ("map_add", "add"),
-                _ => ("map_del", "del"),
-            };
-            p.json_string("event", json);
-            p.text("", text);
-            print_entry(p, e, false);
-        }
-        Event::Miss(m) => {
-            p.json_string("event", "miss");
-            p.text("", "miss");
-            p.json_string("ifname", name_or_none(&m.ifname));
-            p.json_uint("ifindex", m.ifindex.map(u64::from));
-            p.json_uint("iid", m.iid.map(u64::from));
-            let eid = m.eid.map(|a| a.to_string());
-            p.string("eid", "", eid.as_deref().unwrap_or("(none)"));
-            if let Some(iid) = m.iid {
-                p.text("iid", &iid.to_string());
-            }
-            p.text("dev", name_or_none(&m.ifname));
-        }
-        Event::Overrun => {
-            p.json_string("event", "overrun");
-            p.text("", "overrun (events lost)");
+fn as_map<S: Serializer>(v: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, v)| (k, v)))
+}
+
+impl<'a> Stats<'a> {
+    pub fn new(d: &'a DevInfo) -> Self {
+        Stats {
+            ifname: name_or_none(&d.ifname),
+            ifindex: d.ifindex,
+            stats: d.stats.iter().map(|&(ty, v)| (stat_name(ty), v)).collect(),
         }
     }
-    p.close_object();
-    p.newline();
+}
+
+impl Show for Stats<'_> {
+    fn text(&self, t: &mut Text) {
+        t.word(self.ifname);
+        t.pair("ifindex", self.ifindex);
+        for (name, v) in &self.stats {
+            t.indent();
+            t.pair(name, Some(v));
+        }
+    }
+}
+
+/// A cache miss: `miss 10.9.9.9 iid 0 dev lisp0`.
+#[derive(Serialize)]
+pub struct Miss<'a> {
+    ifname: &'a str,
+    ifindex: Option<u32>,
+    iid: Option<u32>,
+    eid: String,
+}
+
+/// One event of `monitor`: `{"event":"map_add"|"map_del"|"miss"|"overrun", ...}`; text `add`,
+/// `del` or `miss` before the entry or address, or `overrun (events lost)`.
+#[derive(Serialize)]
+pub struct EventView<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    entry: Option<Entry<'a>>,
+    #[serde(flatten)]
+    miss: Option<Miss<'a>>,
+}
+
+impl<'a> EventView<'a> {
+    pub fn new(ev: &'a Event) -> Self {
+        let (event, entry, miss) = match ev {
+            Event::MapAdd(e) => ("map_add", Some(Entry::new(e, false)), None),
+            Event::MapDel(e) => ("map_del", Some(Entry::new(e, false)), None),
+            Event::Miss(m) => {
+                let miss = Miss {
+                    ifname: name_or_none(&m.ifname),
+                    ifindex: m.ifindex,
+                    iid: m.iid,
+                    eid: m.eid.map_or("(none)".into(), |a| a.to_string()),
+                };
+                ("miss", None, Some(miss))
+            }
+            Event::Overrun => ("overrun", None, None),
+        };
+        EventView { event, entry, miss }
+    }
+}
+
+impl Show for EventView<'_> {
+    fn text(&self, t: &mut Text) {
+        match (&self.entry, &self.miss) {
+            (Some(e), _) => {
+                t.word(&self.event[4..]);
+                e.text(t);
+            }
+            (_, Some(m)) => {
+                t.word("miss");
+                t.word(&m.eid);
+                t.pair("iid", m.iid);
+                t.pair("dev", Some(m.ifname));
+            }
+            _ => t.word("overrun (events lost)"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -467,6 +421,27 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    /// A whole `map show`/`map get` result: an array of entries.
+    fn print_entries(p: &mut Printer, entries: &[EntryInfo], lookup: bool) {
+        p.open_array();
+        for e in entries {
+            p.item(&Entry::new(e, lookup));
+        }
+        p.close_array();
+    }
+
+    fn print_link(p: &mut Printer, l: &LinkInfo) {
+        p.item(&Link::new(l));
+    }
+
+    fn print_stats(p: &mut Printer, d: &DevInfo) {
+        p.item(&Stats::new(d));
+    }
+
+    fn print_event(p: &mut Printer, ev: &Event) {
+        p.item(&EventView::new(ev));
     }
 
     fn render(mode: Mode, f: impl FnOnce(&mut Printer)) -> String {
@@ -623,7 +598,7 @@ mod tests {
              nonce off external off srccheck off maps 3 mapmax 0 mtu 1444 state UP\n"
         );
         let s = render(JSON, |p| {
-            p.open_array(None);
+            p.open_array();
             print_link(p, &l);
             p.close_array();
         });
@@ -687,7 +662,7 @@ mod tests {
     #[test]
     fn pretty_json() {
         let s = render(Mode::Json { pretty: true }, |p| {
-            p.open_array(None);
+            p.open_array();
             print_link(
                 p,
                 &LinkInfo {
@@ -731,7 +706,7 @@ mod tests {
             "lisp0 ifindex 5\n\ttx_packets 10\n\trx_bad_iid 1\n\tstat_42 3\n"
         );
         let s = render(JSON, |p| {
-            p.open_array(None);
+            p.open_array();
             print_stats(p, &d);
             p.close_array();
         });
@@ -786,6 +761,14 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\u0001é\"");
+        let e = EntryInfo {
+            ifname: Some("a\"b\\c\n\u{1}é".into()),
+            ..sample()
+        };
+        let s = render(JSON, |p| p.item(&Entry::new(&e, false)));
+        assert!(
+            s.starts_with("{\"ifname\":\"a\\\"b\\\\c\\n\\u0001é\","),
+            "{s}"
+        );
     }
 }
