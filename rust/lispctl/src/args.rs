@@ -733,6 +733,14 @@ mod tests {
         cmd(line).expect_err(line)
     }
 
+    /// Lines and their errors, as `LINE => ERROR`.
+    fn errors(cases: &[&str]) {
+        for case in cases {
+            let (line, want) = case.split_once(" => ").expect(case);
+            assert_eq!(err(line), want, "{line}");
+        }
+    }
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -855,114 +863,36 @@ mod tests {
 
     #[test]
     fn map_add_errors() {
-        let cases = [
-            (
-                "map add 10.0.0.0/33 rloc 1.1.1.1 dev l",
-                "invalid EID prefix \"10.0.0.0/33\"",
-            ),
-            (
-                "map add 10.0.0.1/24 rloc 1.1.1.1 dev l",
-                "invalid EID prefix \"10.0.0.1/24\"",
-            ),
-            (
-                "map add ::/129 rloc 1.1.1.1 dev l",
-                "invalid EID prefix \"::/129\"",
-            ),
-            (
-                "map add 10.0.0.0/8 dev l",
-                "an entry needs at least one rloc or an action",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 action drop dev l",
-                "an entry with rlocs cannot have an action",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 priority 256 dev l",
-                "invalid priority \"256\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 weight 101 dev l",
-                "invalid weight \"101\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 weight -1 dev l",
-                "invalid weight \"-1\"",
-            ),
-            (
-                "map add 10.0.0.0/8 iid 16777216 rloc 1.1.1.1 dev l",
-                "invalid iid \"16777216\"",
-            ),
-            (
-                "map add 10.0.0.0/8 iid x rloc 1.1.1.1 dev l",
-                "invalid iid \"x\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1 dev l",
-                "invalid RLOC address \"1.1.1\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 proto kernel dev l",
-                "invalid proto \"kernel\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 proto lispd proto static dev l",
-                "duplicate keyword \"proto\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 ttl 1e3 dev l",
-                "invalid ttl \"1e3\"",
-            ),
-            (
-                "map add 10.0.0.0/8 action reject dev l",
-                "invalid action \"reject\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 dev l dev m",
-                "duplicate keyword \"dev\"",
-            ),
-            (
-                "map add 10.0.0.0/8 iid 1 iid 2 rloc 1.1.1.1 dev l",
-                "duplicate keyword \"iid\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 priority 1 priority 2 dev l",
-                "duplicate keyword \"priority\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 down down dev l",
-                "duplicate keyword \"down\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 rloc 1.1.1.1 dev l",
-                "duplicate rloc \"1.1.1.1\"",
-            ),
-            (
-                "map add 10.0.0.0/8 priority 1 rloc 1.1.1.1 dev l",
-                "\"priority\" must follow an rloc",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 foo dev l",
-                "unknown keyword \"foo\"",
-            ),
-            ("map add 10.0.0.0/8 rloc 1.1.1.1", "missing \"dev NAME\""),
-            ("map add rloc 1.1.1.1 dev l", "missing EID prefix"),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 dev",
-                "missing argument for \"dev\"",
-            ),
-            ("map add 10.0.0.0/8 rloc", "missing argument for \"rloc\""),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 dev a/b",
-                "invalid device name \"a/b\"",
-            ),
-            (
-                "map add 10.0.0.0/8 rloc 1.1.1.1 dev abcdefghijklmnop",
-                "invalid device name \"abcdefghijklmnop\"",
-            ),
-        ];
-        for (line, want) in cases {
-            assert_eq!(err(line), want, "{line}");
-        }
+        errors(&[
+            "map add 10.0.0.0/33 rloc 1.1.1.1 dev l => invalid EID prefix \"10.0.0.0/33\"",
+            "map add 10.0.0.1/24 rloc 1.1.1.1 dev l => invalid EID prefix \"10.0.0.1/24\"",
+            "map add ::/129 rloc 1.1.1.1 dev l => invalid EID prefix \"::/129\"",
+            "map add 10.0.0.0/8 dev l => an entry needs at least one rloc or an action",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 action drop dev l => an entry with rlocs cannot have an action",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 priority 256 dev l => invalid priority \"256\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 weight 101 dev l => invalid weight \"101\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 weight -1 dev l => invalid weight \"-1\"",
+            "map add 10.0.0.0/8 iid 16777216 rloc 1.1.1.1 dev l => invalid iid \"16777216\"",
+            "map add 10.0.0.0/8 iid x rloc 1.1.1.1 dev l => invalid iid \"x\"",
+            "map add 10.0.0.0/8 rloc 1.1.1 dev l => invalid RLOC address \"1.1.1\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 proto kernel dev l => invalid proto \"kernel\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 proto lispd proto static dev l => duplicate keyword \"proto\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 ttl 1e3 dev l => invalid ttl \"1e3\"",
+            "map add 10.0.0.0/8 action reject dev l => invalid action \"reject\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev l dev m => duplicate keyword \"dev\"",
+            "map add 10.0.0.0/8 iid 1 iid 2 rloc 1.1.1.1 dev l => duplicate keyword \"iid\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 priority 1 priority 2 dev l => duplicate keyword \"priority\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 down down dev l => duplicate keyword \"down\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 rloc 1.1.1.1 dev l => duplicate rloc \"1.1.1.1\"",
+            "map add 10.0.0.0/8 priority 1 rloc 1.1.1.1 dev l => \"priority\" must follow an rloc",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 foo dev l => unknown keyword \"foo\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 => missing \"dev NAME\"",
+            "map add rloc 1.1.1.1 dev l => missing EID prefix",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev => missing argument for \"dev\"",
+            "map add 10.0.0.0/8 rloc => missing argument for \"rloc\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev a/b => invalid device name \"a/b\"",
+            "map add 10.0.0.0/8 rloc 1.1.1.1 dev abcdefghijklmnop => invalid device name \"abcdefghijklmnop\"",
+        ]);
         let nine: String = (1..=9).map(|i| format!(" rloc 192.0.2.{i}")).collect();
         assert_eq!(
             err(&format!("map add 10.0.0.0/8{nine} dev l")),
@@ -1021,39 +951,18 @@ mod tests {
                 iid: Some(5)
             }
         );
-        let cases = [
-            (
-                "map del 10.0.0.0/8 rloc 1.1.1.1 dev l",
-                "unknown keyword \"rloc\"",
-            ),
-            ("map del 10.0.0.0/8", "missing \"dev NAME\""),
-            (
-                "map get 10.0.0.0/8 hash 1 dev l",
-                "\"hash\" needs an address, not a prefix",
-            ),
-            (
-                "map get 10.0.0.300 dev l",
-                "invalid EID address \"10.0.0.300\"",
-            ),
-            (
-                "map get 10.0.0.0/40 dev l",
-                "invalid EID prefix \"10.0.0.0/40\"",
-            ),
-            (
-                "map get 10.0.0.1 hash 4294967296 dev l",
-                "invalid hash \"4294967296\"",
-            ),
-            ("map get dev l", "missing EID prefix or address"),
-            (
-                "map show 10.0.0.0/8 dev l",
-                "unknown keyword \"10.0.0.0/8\"",
-            ),
-            ("map show dev l iid 1 iid 1", "duplicate keyword \"iid\""),
-            ("map flush", "missing \"dev NAME\""),
-        ];
-        for (line, want) in cases {
-            assert_eq!(err(line), want, "{line}");
-        }
+        errors(&[
+            "map del 10.0.0.0/8 rloc 1.1.1.1 dev l => unknown keyword \"rloc\"",
+            "map del 10.0.0.0/8 => missing \"dev NAME\"",
+            "map get 10.0.0.0/8 hash 1 dev l => \"hash\" needs an address, not a prefix",
+            "map get 10.0.0.300 dev l => invalid EID address \"10.0.0.300\"",
+            "map get 10.0.0.0/40 dev l => invalid EID prefix \"10.0.0.0/40\"",
+            "map get 10.0.0.1 hash 4294967296 dev l => invalid hash \"4294967296\"",
+            "map get dev l => missing EID prefix or address",
+            "map show 10.0.0.0/8 dev l => unknown keyword \"10.0.0.0/8\"",
+            "map show dev l iid 1 iid 1 => duplicate keyword \"iid\"",
+            "map flush => missing \"dev NAME\"",
+        ]);
     }
 
     #[test]
@@ -1084,25 +993,19 @@ mod tests {
         );
         assert_eq!(cmd("monitor").unwrap(), Command::Monitor);
         assert_eq!(cmd("help link").unwrap(), Command::Help(Some(Topic::Link)));
-        let cases = [
-            ("link add lisp0 mtu 67", "invalid mtu \"67\""),
-            ("link add lisp0 mtu 65480", "invalid mtu \"65480\""),
-            (
-                "link add lisp0 mtu 1400 mtu 1400",
-                "duplicate keyword \"mtu\"",
-            ),
-            ("link add", "missing device name"),
-            ("link add a b", "unknown keyword \"b\""),
-            ("link del lisp0 mtu 1400", "unknown keyword \"mtu\""),
-            ("link show lisp0 dev lisp1", "duplicate keyword \"dev\""),
-            ("link frob", "unknown command \"frob\""),
-            ("stats lisp0", "unknown keyword \"lisp0\""),
-            ("stats dev a dev b", "duplicate keyword \"dev\""),
-            ("monitor foo", "unknown keyword \"foo\""),
-        ];
-        for (line, want) in cases {
-            assert_eq!(err(line), want, "{line}");
-        }
+        errors(&[
+            "link add lisp0 mtu 67 => invalid mtu \"67\"",
+            "link add lisp0 mtu 65480 => invalid mtu \"65480\"",
+            "link add lisp0 mtu 1400 mtu 1400 => duplicate keyword \"mtu\"",
+            "link add => missing device name",
+            "link add a b => unknown keyword \"b\"",
+            "link del lisp0 mtu 1400 => unknown keyword \"mtu\"",
+            "link show lisp0 dev lisp1 => duplicate keyword \"dev\"",
+            "link frob => unknown command \"frob\"",
+            "stats lisp0 => unknown keyword \"lisp0\"",
+            "stats dev a dev b => duplicate keyword \"dev\"",
+            "monitor foo => unknown keyword \"foo\"",
+        ]);
         assert!(cmd(&format!("link add x mtu {LISP_MAX_MTU}")).is_ok());
         assert!(cmd(&format!("link add x mtu {LISP_MIN_MTU}")).is_ok());
     }
@@ -1214,103 +1117,55 @@ mod tests {
                 },
             }
         );
-        let cases = [
-            ("link add l port 0", "invalid port \"0\""),
-            ("link add l port 65536", "invalid port \"65536\""),
-            ("link add l port http", "invalid port \"http\""),
-            ("link add l iid 16777216", "invalid iid \"16777216\""),
-            ("link add l ttl 300", "invalid ttl \"300\""),
-            ("link add l ttl 0", "invalid ttl \"0\""),
-            ("link add l ttl -1", "invalid ttl \"-1\""),
-            ("link add l ttl inherited", "invalid ttl \"inherited\""),
-            ("link add l tos 256", "invalid tos \"256\""),
-            ("link add l tos 1", "invalid tos \"1\""),
-            ("link add l tos 0x01", "invalid tos \"0x01\""),
-            ("link add l tos 0x", "invalid tos \"0x\""),
-            (
-                "link add l local 10.0.0",
-                "invalid local address \"10.0.0\"",
-            ),
-            (
-                "link add l local 0.0.0.0",
-                "invalid local address \"0.0.0.0\"",
-            ),
-            (
-                "link add l local 224.0.0.1",
-                "invalid local address \"224.0.0.1\"",
-            ),
-            (
-                "link add l local 255.255.255.255",
-                "invalid local address \"255.255.255.255\"",
-            ),
-            ("link add l local ::", "invalid local address \"::\""),
-            (
-                "link add l local ff02::1",
-                "invalid local address \"ff02::1\"",
-            ),
-            (
-                "link add l local 10.0.0.1/32",
-                "invalid local address \"10.0.0.1/32\"",
-            ),
-            ("link add l port 1 port 2", "duplicate keyword \"port\""),
-            (
-                "link add l local 10.0.0.1 local 10.0.0.2",
-                "duplicate keyword \"local\"",
-            ),
-            ("link add l iid 1 iid 1", "duplicate keyword \"iid\""),
-            ("link add l ttl 1 ttl 2", "duplicate keyword \"ttl\""),
-            ("link add l tos 0 tos inherit", "duplicate keyword \"tos\""),
-            (
-                "link add l external external",
-                "duplicate keyword \"external\"",
-            ),
-            ("link add l nonce nonce", "duplicate keyword \"nonce\""),
-            (
-                "link add l noudpcsum noudpcsum",
-                "duplicate keyword \"noudpcsum\"",
-            ),
-            (
-                "link add l udpcsum noudpcsum",
-                "\"noudpcsum\" conflicts with \"udpcsum\"",
-            ),
-            (
-                "link set l nononce nonce",
-                "\"nonce\" conflicts with \"nononce\"",
-            ),
-            ("link add l ttl", "missing argument for \"ttl\""),
-            ("link add l port", "missing argument for \"port\""),
-            ("link add l noexternal", "unknown keyword \"noexternal\""),
-            ("link add l nonce x", "unknown keyword \"x\""),
-            ("link add a/b iid 1", "invalid device name \"a/b\""),
-            ("link add iid 1", "missing device name"),
-            (
-                "link set l port 4341",
-                "\"port\" is fixed at creation: delete and re-create the device",
-            ),
-            (
-                "link set l local 10.0.0.1",
-                "\"local\" is fixed at creation: delete and re-create the device",
-            ),
-            (
-                "link set l external",
-                "\"external\" is fixed at creation: delete and re-create the device",
-            ),
-            ("link set l mtu 1400", "unknown keyword \"mtu\""),
-            ("link set l ttl 300", "invalid ttl \"300\""),
-            ("link set l iid 16777216", "invalid iid \"16777216\""),
-            ("link set l ttl 1 ttl 1", "duplicate keyword \"ttl\""),
-            ("link set l dev m ttl 1", "duplicate keyword \"dev\""),
-            (
-                "link set l",
-                "nothing to set (iid, ttl, tos, [no]udpcsum, [no]nonce, [no]srccheck or mapmax)",
-            ),
-            ("link set ttl 1", "missing device name"),
-            ("link del l ttl 1", "unknown keyword \"ttl\""),
-            ("link show l nonce", "unknown keyword \"nonce\""),
-        ];
-        for (line, want) in cases {
-            assert_eq!(err(line), want, "{line}");
-        }
+        errors(&[
+            "link add l port 0 => invalid port \"0\"",
+            "link add l port 65536 => invalid port \"65536\"",
+            "link add l port http => invalid port \"http\"",
+            "link add l iid 16777216 => invalid iid \"16777216\"",
+            "link add l ttl 300 => invalid ttl \"300\"",
+            "link add l ttl 0 => invalid ttl \"0\"",
+            "link add l ttl -1 => invalid ttl \"-1\"",
+            "link add l ttl inherited => invalid ttl \"inherited\"",
+            "link add l tos 256 => invalid tos \"256\"",
+            "link add l tos 1 => invalid tos \"1\"",
+            "link add l tos 0x01 => invalid tos \"0x01\"",
+            "link add l tos 0x => invalid tos \"0x\"",
+            "link add l local 10.0.0 => invalid local address \"10.0.0\"",
+            "link add l local 0.0.0.0 => invalid local address \"0.0.0.0\"",
+            "link add l local 224.0.0.1 => invalid local address \"224.0.0.1\"",
+            "link add l local 255.255.255.255 => invalid local address \"255.255.255.255\"",
+            "link add l local :: => invalid local address \"::\"",
+            "link add l local ff02::1 => invalid local address \"ff02::1\"",
+            "link add l local 10.0.0.1/32 => invalid local address \"10.0.0.1/32\"",
+            "link add l port 1 port 2 => duplicate keyword \"port\"",
+            "link add l local 10.0.0.1 local 10.0.0.2 => duplicate keyword \"local\"",
+            "link add l iid 1 iid 1 => duplicate keyword \"iid\"",
+            "link add l ttl 1 ttl 2 => duplicate keyword \"ttl\"",
+            "link add l tos 0 tos inherit => duplicate keyword \"tos\"",
+            "link add l external external => duplicate keyword \"external\"",
+            "link add l nonce nonce => duplicate keyword \"nonce\"",
+            "link add l noudpcsum noudpcsum => duplicate keyword \"noudpcsum\"",
+            "link add l udpcsum noudpcsum => \"noudpcsum\" conflicts with \"udpcsum\"",
+            "link set l nononce nonce => \"nonce\" conflicts with \"nononce\"",
+            "link add l ttl => missing argument for \"ttl\"",
+            "link add l port => missing argument for \"port\"",
+            "link add l noexternal => unknown keyword \"noexternal\"",
+            "link add l nonce x => unknown keyword \"x\"",
+            "link add a/b iid 1 => invalid device name \"a/b\"",
+            "link add iid 1 => missing device name",
+            "link set l port 4341 => \"port\" is fixed at creation: delete and re-create the device",
+            "link set l local 10.0.0.1 => \"local\" is fixed at creation: delete and re-create the device",
+            "link set l external => \"external\" is fixed at creation: delete and re-create the device",
+            "link set l mtu 1400 => unknown keyword \"mtu\"",
+            "link set l ttl 300 => invalid ttl \"300\"",
+            "link set l iid 16777216 => invalid iid \"16777216\"",
+            "link set l ttl 1 ttl 1 => duplicate keyword \"ttl\"",
+            "link set l dev m ttl 1 => duplicate keyword \"dev\"",
+            "link set l => nothing to set (iid, ttl, tos, [no]udpcsum, [no]nonce, [no]srccheck or mapmax)",
+            "link set ttl 1 => missing device name",
+            "link del l ttl 1 => unknown keyword \"ttl\"",
+            "link show l nonce => unknown keyword \"nonce\"",
+        ]);
     }
 
     #[test]

@@ -4,23 +4,36 @@
 //! — over rtnetlink and the "lisp" generic-netlink family.
 //!
 //! Layout: `args` (grammar), `print` (text/JSON printer), `exec` (commands and batches over a
-//! transport), `error` (exit codes); the objects, the netlink bytes and the socket come from the
-//! `lisp-client` crate (`model`, `wire`, `nl`).
+//! transport), and here options, batch files and exit codes; the objects, the netlink bytes and
+//! the socket come from the `lisp-client` crate (`model`, `wire`, `nl`, `error`).
 
 mod args;
-mod error;
 mod exec;
 mod print;
 
-use lisp_client::{model, nl, wire};
+use lisp_client::{error, model, nl, wire};
 
 use std::io::{self, BufWriter, Read, Write};
 
 use args::{Invocation, HELP};
-use error::{Error, ExitCode, EXIT_KERNEL, EXIT_USAGE};
+use error::Error;
 use exec::{is_broken_pipe, mode, Ctx, Opener};
 use nl::{NlConn, Transport};
 use print::Printer;
+
+/// Exit code of usage errors (bad command line, bad batch line, unreadable batch file).
+const EXIT_USAGE: i32 = 1;
+/// Exit code of everything that went wrong past the command line: kernel errors, netlink I/O.
+const EXIT_KERNEL: i32 = 2;
+
+/// The exit code of an error.
+fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::Usage(_) => EXIT_USAGE,
+        Error::Kernel(_) | Error::Other(_) => EXIT_KERNEL,
+        Error::Closed => 0,
+    }
+}
 
 fn read_batch(file: &str) -> Result<String, String> {
     let mut text = String::new();
@@ -151,7 +164,7 @@ fn run_with(argv: &[String], open: Opener) -> i32 {
             if !note.is_empty() {
                 eprintln!("lispctl: {note}");
             }
-            e.exit_code()
+            exit_code(&e)
         }
     };
     match flushed {
@@ -174,6 +187,13 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(&Error::Usage("x".into())), 1);
+        assert_eq!(exit_code(&Error::Other("x".into())), 2);
+        assert_eq!(exit_code(&Error::Closed), 0);
+    }
 
     #[test]
     fn usage_errors_send_nothing() {
@@ -211,12 +231,10 @@ mod tests {
         let code = run_with(&["-batch".to_string(), file], open);
         let el = t.elapsed();
         assert_eq!(code, 0);
-        let sent = sent.borrow();
+        let (requests, bytes) = sent.borrow().count;
         eprintln!(
-            "{lines} lines: {el:?}, {:.1} ns/line, {} requests, {} bytes",
+            "{lines} lines: {el:?}, {:.1} ns/line, {requests} requests, {bytes} bytes",
             el.as_nanos() as f64 / lines.max(1) as f64,
-            sent.0,
-            sent.1
         );
     }
 }
