@@ -305,76 +305,13 @@ impl Rloc {
     }
 }
 
-/// The locators of a request's entry: at most LISP_MAX_RLOCS, held inline (batches build
-/// millions of entries without allocating).
-#[derive(Clone, Copy)]
-pub struct Rlocs {
-    len: usize,
-    items: [Rloc; LISP_MAX_RLOCS],
-}
-
-impl Rlocs {
-    /// Adds a locator; `false` when there are LISP_MAX_RLOCS already.
-    pub fn push(&mut self, r: Rloc) -> bool {
-        let Some(slot) = self.items.get_mut(self.len) else {
-            return false;
-        };
-        *slot = r;
-        self.len += 1;
-        true
-    }
-}
-
-impl Default for Rlocs {
-    fn default() -> Self {
-        Rlocs {
-            len: 0,
-            items: [Rloc::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)); LISP_MAX_RLOCS],
-        }
-    }
-}
-
-impl std::ops::Deref for Rlocs {
-    type Target = [Rloc];
-    fn deref(&self) -> &[Rloc] {
-        &self.items[..self.len]
-    }
-}
-
-impl std::ops::DerefMut for Rlocs {
-    fn deref_mut(&mut self) -> &mut [Rloc] {
-        &mut self.items[..self.len]
-    }
-}
-
-impl PartialEq for Rlocs {
-    fn eq(&self, other: &Rlocs) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Rlocs {}
-
-impl fmt::Debug for Rlocs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-/// The first LISP_MAX_RLOCS locators (the kernel takes no more).
-impl FromIterator<Rloc> for Rlocs {
-    fn from_iter<I: IntoIterator<Item = Rloc>>(iter: I) -> Rlocs {
-        let mut r = Rlocs::default();
-        for x in iter.into_iter().take(LISP_MAX_RLOCS) {
-            r.push(x);
-        }
-        r
-    }
-}
+/// The locators of a request's entry, at most LISP_MAX_RLOCS, held inline: batches build
+/// millions of entries without allocating.
+pub type Rlocs = smallvec::SmallVec<[Rloc; LISP_MAX_RLOCS]>;
 
 /// A map-cache entry as a request carries it (`map add`/`map replace`), or with only prefix and
 /// instance ID, the key of one (`map del`, `map get EID/LEN`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapEntry {
     pub prefix: Prefix,
     /// Absent: the device's default instance ID.

@@ -538,9 +538,10 @@ fn parse_map<'a>(mut w: Words<'_, impl Iterator<Item = &'a str>>) -> Result<Comm
                 if e.rlocs.iter().any(|r| r.addr == addr) {
                     return Err(format!("duplicate rloc \"{v}\""));
                 }
-                if !e.rlocs.push(Rloc::new(addr)) {
+                if e.rlocs.len() == LISP_MAX_RLOCS {
                     return Err(format!("too many rlocs (at most {LISP_MAX_RLOCS})"));
                 }
+                e.rlocs.push(Rloc::new(addr));
                 rloc_seen = [false; 3];
             }
             "priority" | "weight" | "down" if set => {
