@@ -16,7 +16,10 @@ use crate::exit_code;
 use crate::model::{Event, LinkInfo, MapEntry};
 use crate::nl::{self, Proto, Transport};
 use crate::print::{self, Mode, Printer};
-use crate::wire::{self, Blame, Msg, Packer, Span, BATCH_MSG_MAX};
+use crate::wire::{self, Blame, Packer, Span, BATCH_MSG_MAX};
+
+/// What sees the replies of a lisp request: the printer and the reply's attributes.
+type OnReply<'r, 'a> = &'r mut dyn FnMut(&mut Printer<'a>, &[wire::Attr]) -> Result<(), Error>;
 
 /// Opens a transport for a protocol.
 pub type Opener<'a> = Box<dyn FnMut(Proto) -> Result<Box<dyn Transport>, Error> + 'a>;
@@ -210,68 +213,63 @@ impl<'a> Ctx<'a> {
         Ok(self.family()?.id)
     }
 
-    /// A request of the lisp family; `on` sees the printer and every reply.
-    fn genl_call(
-        &mut self,
-        req: &mut [u8],
-        on: &mut dyn FnMut(&mut Printer<'a>, &Msg) -> Result<(), Error>,
-    ) -> Result<(), Error> {
+    /// A request of the lisp family; `on` sees the printer and the attributes of every reply.
+    fn genl_call(&mut self, req: &mut [u8], on: OnReply<'_, 'a>) -> Result<(), Error> {
         self.family()?;
         let t = self.genl.as_mut().expect("opened by family()");
         let out = &mut self.out;
-        t.request(req, &mut |m| on(out, m))
+        let mut interrupted = false;
+        let r = t.request(req, &mut |m| {
+            interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
+            on(out, &wire::parse_genl(m.payload)?.1)
+        });
+        warn_interrupted(interrupted);
+        r
     }
 
+    /// An rtnetlink request; `on` sees every device the replies describe.
     fn route_call(
         &mut self,
         req: &mut [u8],
-        on: &mut dyn FnMut(&Msg) -> Result<(), Error>,
+        on: &mut dyn FnMut(LinkInfo) -> Result<(), Error>,
     ) -> Result<(), Error> {
         if self.route.is_none() {
             self.route = Some((self.open)(Proto::Route)?);
         }
-        self.route.as_mut().expect("opened above").request(req, on)
-    }
-
-    /// A dump (or do) whose replies are entries, printed as one array.
-    fn entries(&mut self, mut req: Vec<u8>, lookup: bool) -> Result<(), Error> {
+        let t = self.route.as_mut().expect("opened above");
         let mut interrupted = false;
-        self.out.open_array();
-        let r = self.genl_call(&mut req, &mut |p, m| {
+        let r = t.request(req, &mut |m| {
             interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
-            let (_, attrs) = wire::parse_genl(m.payload)?;
-            p.item(&print::Entry::new(&wire::parse_entry(&attrs)?, lookup));
-            Ok(())
+            match m.ty == u16::from(Rtm::Newlink) {
+                true => on(wire::parse_link_info(m.payload)?),
+                false => Ok(()),
+            }
         });
-        self.out.close_array();
         warn_interrupted(interrupted);
         r
     }
 
-    /// `stats`: DEV_GET of one device or all.
-    fn stats(&mut self, dev: Option<&str>) -> Result<(), Error> {
-        let fam = self.family_id()?;
-        let mut req = wire::dev_get(fam, dev);
-        let mut interrupted = false;
+    /// A request of the lisp family whose replies are printed as one array, each with `show`.
+    fn list(&mut self, mut req: Vec<u8>, show: OnReply<'_, 'a>) -> Result<(), Error> {
         self.out.open_array();
-        let r = self.genl_call(&mut req, &mut |p, m| {
-            interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
-            let (_, attrs) = wire::parse_genl(m.payload)?;
-            p.item(&print::Stats::new(&wire::parse_dev(&attrs)?));
-            Ok(())
-        });
+        let r = self.genl_call(&mut req, show);
         self.out.close_array();
-        warn_interrupted(interrupted);
         r
+    }
+
+    /// A dump (or do) whose replies are entries.
+    fn entries(&mut self, req: Vec<u8>, lookup: bool) -> Result<(), Error> {
+        self.list(req, &mut |p, attrs| {
+            p.item(&print::Entry::new(&wire::parse_entry(attrs)?, lookup));
+            Ok(())
+        })
     }
 
     /// The device `name` (RTM_GETLINK), which must be a lisp device.
     fn lisp_link(&mut self, name: &str) -> Result<LinkInfo, Error> {
         let mut link = None;
-        self.route_call(&mut wire::link_get(name), &mut |m| {
-            if m.ty == u16::from(Rtm::Newlink) {
-                link = Some(wire::parse_link_info(m.payload)?);
-            }
+        self.route_call(&mut wire::link_get(name), &mut |l| {
+            link = Some(l);
             Ok(())
         })?;
         match link {
@@ -288,20 +286,13 @@ impl<'a> Ctx<'a> {
             Some(n) => vec![self.lisp_link(n)?],
             None => {
                 let mut links = Vec::new();
-                let mut interrupted = false;
-                let r = self.route_call(&mut wire::link_dump_lisp(), &mut |m| {
-                    interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
-                    if m.ty == u16::from(Rtm::Newlink) {
-                        let l = wire::parse_link_info(m.payload)?;
-                        // Kernels that do not filter dumps by kind send every device.
-                        if l.kind.as_deref() == Some(LISP_KIND) {
-                            links.push(l);
-                        }
+                self.route_call(&mut wire::link_dump_lisp(), &mut |l| {
+                    // Kernels that do not filter dumps by kind send every device.
+                    if l.kind.as_deref() == Some(LISP_KIND) {
+                        links.push(l);
                     }
                     Ok(())
-                });
-                warn_interrupted(interrupted);
-                r?;
+                })?;
                 links
             }
         };
@@ -309,15 +300,10 @@ impl<'a> Ctx<'a> {
         if !links.is_empty() {
             let fam = self.family_id()?;
             let mut devs = Vec::new();
-            let mut interrupted = false;
-            let r = self.genl_call(&mut wire::dev_get(fam, name), &mut |_, m| {
-                interrupted |= m.flags & NlmF::DUMP_INTR.bits() != 0;
-                let (_, attrs) = wire::parse_genl(m.payload)?;
-                devs.push(wire::parse_dev(&attrs)?);
+            self.genl_call(&mut wire::dev_get(fam, name), &mut |_, attrs| {
+                devs.push(wire::parse_dev(attrs)?);
                 Ok(())
-            });
-            warn_interrupted(interrupted);
-            r?;
+            })?;
             for l in &mut links {
                 let index = u32::try_from(l.ifindex).ok();
                 let Some(d) = devs
@@ -359,7 +345,13 @@ impl<'a> Ctx<'a> {
                 self.route_call(&mut wire::link_del(index), &mut |_| Ok(()))
             }
             Command::LinkShow { name } => self.link_show(name),
-            Command::Stats { dev } => self.stats(dev),
+            Command::Stats { dev } => {
+                let fam = self.family_id()?;
+                self.list(wire::dev_get(fam, dev), &mut |p, attrs| {
+                    p.item(&print::Stats::new(&wire::parse_dev(attrs)?));
+                    Ok(())
+                })
+            }
             Command::MapChange { op, dev, entry } => {
                 let (mut batch, mut applied) = (MapBatch::new(None), 0);
                 self.map_push(&mut batch, 1, op, dev, &entry, &mut applied)
@@ -664,6 +656,7 @@ pub fn mode(json: bool, pretty: bool) -> Mode {
 #[cfg(test)]
 pub mod tests {
     use super::*;
+    use crate::wire::Msg;
     use lisp_client::testutil::{
         a, entry_reply, error_reply, genl, libc_ifla, lisp_link_payload, msg, n,
     };
