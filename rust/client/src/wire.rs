@@ -1141,76 +1141,49 @@ mod tests {
         assert_eq!(blame(&spans[..1], None), Blame::Line { line: 5, index: 0 });
     }
 
+    /// A request of the lisp family 0x30 to device "l", as the test encoder spells it.
+    fn lisp_req(flags: NlmF, cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let attrs = [&[a(LISP_A_IFNAME, b"l\0")][..], attrs].concat();
+        msg(0x30, (NlmF::REQUEST | flags).bits(), 0, &genl(cmd, &attrs))
+    }
+
     #[test]
     fn requests() {
-        let r = map_lookup(0x30, "l", &ip("10.1.2.3"), Some(4), 9);
-        let want = msg(
-            0x30,
-            (NlmF::REQUEST | NlmF::ACK).bits(),
-            0,
-            &genl(
-                LISP_CMD_MAP_GET,
-                &[
-                    a(LISP_A_IFNAME, b"l\0"),
-                    a(LISP_A_LOOKUP, &[10, 1, 2, 3]),
-                    a(LISP_A_IID, &4u32.to_ne_bytes()),
-                    a(LISP_A_HASH, &9u32.to_ne_bytes()),
-                ],
-            ),
-        );
-        assert_eq!(r, want);
+        let lookup = [
+            a(LISP_A_LOOKUP, &[10, 1, 2, 3]),
+            a(LISP_A_IID, &4u32.to_ne_bytes()),
+            a(LISP_A_HASH, &9u32.to_ne_bytes()),
+        ];
         assert_eq!(
-            map_dump(0x30, "l", None),
-            msg(
-                0x30,
-                (NlmF::REQUEST | NlmF::DUMP).bits(),
-                0,
-                &genl(LISP_CMD_MAP_GET, &[a(LISP_A_IFNAME, b"l\0")])
-            )
+            map_lookup(0x30, "l", &ip("10.1.2.3"), Some(4), 9),
+            lisp_req(NlmF::ACK, LISP_CMD_MAP_GET, &lookup)
         );
+        let dump = lisp_req(NlmF::DUMP, LISP_CMD_MAP_GET, &[]);
+        assert_eq!(map_dump(0x30, "l", None), dump);
         let key = MapEntry::key(Prefix::parse("2001:db8::/32", false).unwrap(), None);
+        let nest = n(
+            LISP_A_MAP,
+            &[
+                a(LISP_MAP_A_EID, &ip6("2001:db8::")),
+                a(LISP_MAP_A_PLEN, &[32]),
+            ],
+        );
         assert_eq!(
             map_get(0x30, "l", &key),
-            msg(
-                0x30,
-                (NlmF::REQUEST | NlmF::ACK).bits(),
-                0,
-                &genl(
-                    LISP_CMD_MAP_GET,
-                    &[
-                        a(LISP_A_IFNAME, b"l\0"),
-                        n(
-                            LISP_A_MAP,
-                            &[
-                                a(LISP_MAP_A_EID, &ip6("2001:db8::")),
-                                a(LISP_MAP_A_PLEN, &[32])
-                            ]
-                        )
-                    ]
-                )
-            )
+            lisp_req(NlmF::ACK, LISP_CMD_MAP_GET, &[nest])
         );
+        let iid = a(LISP_A_IID, &1u32.to_ne_bytes());
         assert_eq!(
             map_flush(0x30, "l", Some(1)),
-            msg(
-                0x30,
-                (NlmF::REQUEST | NlmF::ACK).bits(),
-                0,
-                &genl(
-                    LISP_CMD_MAP_FLUSH,
-                    &[a(LISP_A_IFNAME, b"l\0"), a(LISP_A_IID, &1u32.to_ne_bytes())]
-                )
-            )
+            lisp_req(NlmF::ACK, LISP_CMD_MAP_FLUSH, &[iid])
         );
-        assert_eq!(
-            dev_get(0x30, None),
-            msg(
-                0x30,
-                (NlmF::REQUEST | NlmF::DUMP).bits(),
-                0,
-                &genl(LISP_CMD_DEV_GET, &[])
-            )
+        let dump = msg(
+            0x30,
+            (NlmF::REQUEST | NlmF::DUMP).bits(),
+            0,
+            &genl(LISP_CMD_DEV_GET, &[]),
         );
+        assert_eq!(dev_get(0x30, None), dump);
         let mut ctrl = ctrl_get_family("lisp");
         assert_eq!(
             ctrl.split_off(16),
