@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use lisp_uapi::*;
 use neli::consts::nl::NlmF;
 
-use crate::model::{addr_bytes, LinkConfig, LinkInfo};
+use crate::model::{LinkConfig, LinkInfo};
 
 /// A test-side encoder, independent of neli: one attribute, padded.
 pub fn a(ty: u16, payload: &[u8]) -> Vec<u8> {
@@ -53,7 +53,10 @@ pub fn ip(s: &str) -> IpAddr {
 
 /// The wire bytes of an address from its text.
 pub fn ip6(s: &str) -> Vec<u8> {
-    addr_bytes(&ip(s))
+    match ip(s) {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
 }
 
 /// IFLA_* numbers (if_link.h), spelled out so the test does not use what it checks.

@@ -88,14 +88,6 @@ impl MsgBuilder {
         MsgBuilder::new(ty.into(), flags, &ifi)
     }
 
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
     fn hdr(&mut self, len: usize, ty: u16) {
         let [l0, l1] = (len as u16).to_ne_bytes();
         let [t0, t1] = ty.to_ne_bytes();
@@ -292,7 +284,7 @@ impl Packer {
             .reset(family, flags, &[cmd, LISP_GENL_VERSION, 0, 0]);
         self.msg.buf.reserve(self.room());
         self.msg.str(LISP_A_IFNAME, dev);
-        self.header = self.msg.len();
+        self.header = self.msg.buf.len();
         self.spans.clear();
     }
 
@@ -308,20 +300,20 @@ impl Packer {
 
     /// Pushes `e`, whether it fits or not.
     pub fn push(&mut self, line: usize, e: &MapEntry) {
-        let start = self.msg.len();
+        let start = self.msg.buf.len();
         self.msg.entry(e);
         self.spans.push(Span {
             start,
-            end: self.msg.len(),
+            end: self.msg.buf.len(),
             line,
         });
     }
 
     /// Pushes `e` if it can join the request being filled (always, when it is empty).
     pub fn push_if_fits(&mut self, line: usize, e: &MapEntry) -> bool {
-        let start = self.msg.len();
+        let start = self.msg.buf.len();
         self.push(line, e);
-        if self.msg.len() > self.cap && self.spans.len() > 1 {
+        if self.msg.buf.len() > self.cap && self.spans.len() > 1 {
             self.spans.pop();
             self.msg.buf.truncate(start);
             return false;
@@ -329,17 +321,7 @@ impl Packer {
         true
     }
 
-    /// The request filled so far, its length set.
-    pub fn request(&mut self) -> &mut [u8] {
-        self.msg.bytes()
-    }
-
-    /// Where the nests of the request sit, and their lines.
-    pub fn spans(&self) -> &[Span] {
-        &self.spans
-    }
-
-    /// `request()` and `spans()` at once.
+    /// The request filled so far (its length set), and where its nests sit.
     pub fn request_and_spans(&mut self) -> (&mut [u8], &[Span]) {
         (self.msg.bytes(), &self.spans)
     }
@@ -1109,7 +1091,7 @@ mod tests {
         let key = MapEntry::key(Prefix::parse("10.0.0.0/8", false).unwrap(), None);
         assert!(p.push_if_fits(1, &key));
         assert!(!p.push_if_fits(2, &key));
-        assert_eq!(p.spans().len(), 1);
+        assert_eq!(p.take().1.len(), 1);
     }
 
     #[test]
