@@ -839,39 +839,40 @@ pub mod tests {
         s
     }
 
+    /// A kernel that applies map changes until the `fail_at`th nest (counting from 1), which
+    /// fails with EEXIST, `text` and an offset `into` bytes inside that nest.
+    fn failing_at(
+        fail_at: usize,
+        text: Option<&'static str>,
+        into: usize,
+    ) -> impl FnMut(&[u8], u32) -> Vec<Vec<u8>> {
+        let mut seen = 0;
+        move |req, seq| {
+            let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
+            let count = attrs.len() - 1;
+            if seen + count < fail_at {
+                seen += count;
+                return vec![ack(seq, req)];
+            }
+            // The offset: header, IFNAME, the nests before the failing one.
+            let before = &attrs[1..fail_at - seen];
+            let off: usize = before
+                .iter()
+                .map(|at| (4 + at.data.len()).next_multiple_of(4))
+                .sum();
+            seen = fail_at - 1;
+            let off = (16 + 4 + 12 + off + into) as u32;
+            vec![error_reply(seq, libc::EEXIST, req, text, Some(off))]
+        }
+    }
+
     #[test]
     fn batch_packs_and_reports_line() {
         let text = batch_text(2000);
         // The kernel fails the 1500th entry (line 1502) with an offset inside its nest.
         let fail_at = 1500;
-        let mut seen = 0usize;
-        let (r, _, sent) = with_fake(
-            false,
-            move |req, seq| {
-                let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
-                let count = attrs.len() - 1;
-                if seen + count > fail_at - 1 {
-                    let index = fail_at - 1 - seen;
-                    // An offset inside the failing nest: header, IFNAME, the nests before it.
-                    let mut off = 16 + 4 + 12;
-                    for at in &attrs[1..1 + index] {
-                        off += (4 + at.data.len()).next_multiple_of(4);
-                    }
-                    let off = off + 8;
-                    seen += index;
-                    return vec![error_reply(
-                        seq,
-                        17,
-                        req,
-                        Some("entry exists"),
-                        Some(off as u32),
-                    )];
-                }
-                seen += count;
-                vec![ack(seq, req)]
-            },
-            |ctx| ctx.run_batch(&text),
-        );
+        let answer = failing_at(fail_at, Some("entry exists"), 8);
+        let (r, _, sent) = with_fake(false, answer, |ctx| ctx.run_batch(&text));
         let e = r.unwrap_err();
         assert_eq!(e.location, "line 1502");
         assert_eq!(e.cause.to_string(), "entry exists");
@@ -904,28 +905,11 @@ pub mod tests {
         for plan_max in PLAN_SIZES {
             for fail_at in [1, 2, 600, 1500, 2000] {
                 let text = batch_text(2000);
-                let mut seen = 0usize;
-                let (r, _, sent) = with_fake(
-                    false,
-                    move |req, seq| {
-                        let (_, attrs) = wire::parse_genl(&req[16..]).unwrap();
-                        let count = attrs.len() - 1;
-                        if seen + count > fail_at - 1 {
-                            let index = fail_at - 1 - seen;
-                            let mut off = 16 + 4 + 12;
-                            for at in &attrs[1..1 + index] {
-                                off += (4 + at.data.len()).next_multiple_of(4);
-                            }
-                            return vec![error_reply(seq, 17, req, None, Some(off as u32 + 4))];
-                        }
-                        seen += count;
-                        vec![ack(seq, req)]
-                    },
-                    |ctx| {
-                        ctx.plan_max = plan_max;
-                        ctx.run_batch(&text)
-                    },
-                );
+                let answer = failing_at(fail_at, None, 4);
+                let (r, _, sent) = with_fake(false, answer, |ctx| {
+                    ctx.plan_max = plan_max;
+                    ctx.run_batch(&text)
+                });
                 let e = r.unwrap_err();
                 // Two lines of comment and blank before the first entry.
                 assert_eq!(e.location, format!("line {}", fail_at + 2), "{plan_max}");
