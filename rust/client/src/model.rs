@@ -27,16 +27,20 @@ impl Prefix {
     /// Parses `ADDR/LEN` (or a bare `ADDR` when `bare_ok`, meaning the full length). Rejects
     /// lengths out of range and addresses with host bits set.
     pub fn parse(s: &str, bare_ok: bool) -> Option<Prefix> {
-        let slash = s.bytes().rposition(|c| c == b'/');
-        let (addr, len) = match slash.map(|at| (&s[..at], &s[at + 1..])) {
-            // Only plain decimal lengths: no sign, no spaces.
-            Some((a, l)) if (1..=3).contains(&l.len()) && l.bytes().all(|d| d.is_ascii_digit()) => {
-                let len = l.bytes().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
-                (parse_ip(a)?, u8::try_from(len).ok()?)
+        // Where the address ends: known once a dotted quad is read, else searched.
+        let b = s.as_bytes();
+        let (addr, rest) = match ipv4_head(b) {
+            Some((a, n)) => (IpAddr::from(a), &b[n..]),
+            None => {
+                let at = b.iter().rposition(|&c| c == b'/').unwrap_or(b.len());
+                (IpAddr::from(parse_ipv6(&b[..at])?), &b[at..])
             }
-            None if bare_ok => {
-                let a = parse_ip(s)?;
-                (a, Prefix::max_len(&a))
+        };
+        let len = match rest {
+            [] if bare_ok => Prefix::max_len(&addr),
+            // Only plain decimal lengths: no sign, no spaces.
+            [b'/', l @ ..] if (1..=3).contains(&l.len()) && l.iter().all(u8::is_ascii_digit) => {
+                u8::try_from(l.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'))).ok()?
             }
             _ => return None,
         };

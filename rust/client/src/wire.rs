@@ -343,6 +343,20 @@ impl Packer {
     }
 }
 
+/// The spans of a request `Packer` built (whose nests came from `lines`), found from its bytes.
+pub fn spans_of(req: &[u8], lines: &[usize], spans: &mut Vec<Span>) {
+    spans.clear();
+    // After the headers, LISP_A_IFNAME, then the nests.
+    let ifname = usize::from(ne_u16(&req[NLMSG_HDRLEN + GENL_HDRLEN..]));
+    let mut start = NLMSG_HDRLEN + GENL_HDRLEN + align4(ifname);
+    for &line in lines {
+        let end = start + align4(usize::from(ne_u16(&req[start..])));
+        spans.push(Span { start, end, line });
+        start = end;
+    }
+    debug_assert_eq!(start, req.len());
+}
+
 /// Which batch lines a failed packed request concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
@@ -1037,6 +1051,10 @@ mod tests {
                     }
                 ]
             );
+            // The spans are found again from the bytes and the lines.
+            let mut again = Vec::new();
+            spans_of(&bytes, &[1, 3], &mut again);
+            assert_eq!(again, spans);
             assert!(take(&mut p).is_none());
         }
         assert_eq!(

@@ -331,6 +331,7 @@ fn iid(s: &str) -> Result<u32, String> {
 }
 
 /// A device name the kernel would accept (`dev_valid_name()`).
+#[inline]
 fn dev_name(s: &str) -> Result<&str, String> {
     // Printable ASCII, the usual, needs no look at the characters.
     let plain = |c: u8| (0x21..0x7f).contains(&c) && c != b'/' && c != b':';
@@ -481,6 +482,7 @@ fn switch(slot: &mut Option<bool>, word: &str, on: &str) -> Result<(), String> {
     }
 }
 
+#[inline]
 fn parse_map<'a>(mut w: Words<'_, impl Iterator<Item = &'a str>>) -> Result<Command<'a>, String> {
     let op = match w.next().ok_or("missing map command")? {
         "add" => Op::Add,

@@ -119,8 +119,9 @@ struct Plan {
 }
 
 enum Step {
-    /// A request of map changes, and where its nests are.
-    Request { req: Vec<u8>, spans: Vec<Span> },
+    /// A request of map changes, and the line of each nest (where the nests are is found again
+    /// from the bytes).
+    Request { req: Vec<u8>, lines: Vec<usize> },
     /// A command other than a map change, on line `line`.
     Command { line: usize, text: String },
 }
@@ -128,8 +129,9 @@ enum Step {
 impl Plan {
     fn add_request(&mut self, packer: &mut Packer) {
         let (req, spans) = packer.take();
-        self.size += req.len() + std::mem::size_of_val(&spans[..]);
-        self.steps.push(Step::Request { req, spans });
+        let lines: Vec<usize> = spans.iter().map(|s| s.line).collect();
+        self.size += req.len() + std::mem::size_of_val(&lines[..]);
+        self.steps.push(Step::Request { req, lines });
     }
 
     fn full(&self) -> bool {
@@ -530,13 +532,16 @@ impl<'a> Ctx<'a> {
         while !rest.is_empty() {
             n += 1;
             let mut words = LineWords::new(rest);
-            let cmd = words.next().map(|object| parse_object(object, &mut words));
+            let Some(object) = words.next() else {
+                rest = words.finish().1;
+                continue;
+            };
+            let cmd = parse_object(object, &mut words);
             let line;
             (line, rest) = words.finish();
             let cmd = match &cmd {
-                None => continue,
-                Some(Ok(cmd)) => cmd,
-                Some(Err(e)) => {
+                Ok(cmd) => cmd,
+                Err(e) => {
                     return Err(BatchError {
                         location: format!("line {n}"),
                         cause: Error::Usage(e.clone()),
@@ -572,9 +577,13 @@ impl<'a> Ctx<'a> {
         (mut rest, mut n): (&str, usize),
         applied: &mut usize,
     ) -> Result<(), (Error, Blame)> {
+        let mut spans = Vec::new();
         for step in plan.steps {
             match step {
-                Step::Request { mut req, spans } => self.send_request(&mut req, &spans, applied)?,
+                Step::Request { mut req, lines } => {
+                    wire::spans_of(&req, &lines, &mut spans);
+                    self.send_request(&mut req, &spans, applied)?;
+                }
                 Step::Command { line, text } => {
                     let cmd = parse_command(LineWords::new(&text)).expect("checked before");
                     self.batch_command(line, &cmd, applied)?;
