@@ -136,10 +136,13 @@ fn parse_ipv6(b: &[u8]) -> Option<[u16; 8]> {
         let start = i;
         let mut v = 0u32;
         while i < b.len() && i - start < 4 {
-            match (b[i] as char).to_digit(16) {
-                Some(d) => v = (v << 4) | d,
-                None => break,
-            }
+            let d = match b[i] {
+                c @ b'0'..=b'9' => c - b'0',
+                c @ b'a'..=b'f' => c - b'a' + 10,
+                c @ b'A'..=b'F' => c - b'A' + 10,
+                _ => break,
+            };
+            v = (v << 4) | u32::from(d);
             i += 1;
         }
         if b.get(i) == Some(&b'.') && n <= 6 {

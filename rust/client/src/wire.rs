@@ -132,10 +132,21 @@ impl MsgBuilder {
 
     /// An address: 4 or 16 bytes, network order.
     pub fn addr(&mut self, ty: u16, a: &IpAddr) -> &mut Self {
+        // Whole attributes of a fixed size: a batch writes three per line.
+        let [t0, t1] = ty.to_ne_bytes();
         match a {
-            IpAddr::V4(a) => self.put(ty, &a.octets()),
-            IpAddr::V6(a) => self.put(ty, &a.octets()),
+            IpAddr::V4(a) => {
+                let [a0, a1, a2, a3] = a.octets();
+                self.buf.extend_from_slice(&[8, 0, t0, t1, a0, a1, a2, a3]);
+            }
+            IpAddr::V6(a) => {
+                let mut attr = [0u8; NLA_HDRLEN + 16];
+                attr[..NLA_HDRLEN].copy_from_slice(&[20, 0, t0, t1]);
+                attr[NLA_HDRLEN..].copy_from_slice(&a.octets());
+                self.buf.extend_from_slice(&attr);
+            }
         }
+        self
     }
 
     /// Opens a nest of type `ty` (flags included): `end_nest` with what this returns closes it.
