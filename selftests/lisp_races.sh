@@ -256,8 +256,10 @@ lispd_cpu() { awk '{ print $14 + $15 }' "/proc/$LISPD_PID/stat"; }
 
 race_rmmod() {
 	local left
-	# A dump in progress holds a reference on the module: rmmod fails with EBUSY until it ends.
-	busywait 20000 rmmod lisp 2>/dev/null || { echo "# rmmod: still busy after 20 s"; return 1; }
+	# A dump in progress holds a reference on the module: rmmod fails with EBUSY until it ends
+	# (on a debug kernel a dump of the churned map-cache takes several times longer).
+	slowwait 20 rmmod lisp 2>/dev/null ||
+		{ echo "# rmmod: still busy after $((20 * LISP_TIMEOUT_FACTOR)) s"; return 1; }
 	[ ! -d /sys/module/lisp ] || return 1
 	left=$(for ns in "$HV1" "$HV2" "$NS3" "$NS4"; do ip -n "$ns" -j link show; done |
 		jq -r '.[] | select(.ifname | startswith("lisp")) | .ifname')
