@@ -71,7 +71,9 @@ test_wire() {
 	local pcap=$(mktemp) out
 	hv 1 tcpdump -U -c 1 -ni u1 -w "$pcap" udp dst port 4341 2>/dev/null &
 	CAPTURE_PID=$!
-	slowwait 10 ping_captured || { kill "$CAPTURE_PID"; return 1; }
+	# tcpdump may take a while to start capturing (a minute on a loaded KASAN kernel): the
+	# pings before that go unseen.
+	slowwait 30 ping_captured || { kill "$CAPTURE_PID" 2>/dev/null; return 1; }
 	out=$(tshark -r "$pcap" -V -d udp.port==4341,lisp-data 2>/dev/null)
 	rm -f "$pcap"
 	sed -n '/Locator\/ID/,/Internet Control/p' <<<"$out" | sed 's/^/# /'
