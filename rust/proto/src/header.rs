@@ -197,6 +197,26 @@ pub fn inherit_ttl(inner: &mut [u8], outer_ttl: u8) {
     }
 }
 
+/// Receive offload: what two LISP packets must share to be merged before decapsulation, and
+/// the inner IP version (4 or 6), from a LISP header followed by at least the first byte of
+/// the inner packet. Only the instance ID (and whether there is one) separates flows: the
+/// receive path ignores the nonce, locator-status bits and map versions, so merged packets may
+/// differ there. `None`: a truncated header or an inner version the receive path would drop,
+/// to be left to it unmerged.
+pub fn gro_flow(b: &[u8]) -> Option<(u32, u8)> {
+    let h = LispHeader::decode(b).ok()?;
+    let version = b.get(LISP_HEADER_LEN)? >> 4;
+    if version != 4 && version != 6 {
+        return None;
+    }
+    let key = if h.iid_present {
+        1 << 24 | h.instance_id
+    } else {
+        0
+    };
+    Some((key, version))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,5 +449,33 @@ mod tests {
         assert!(!inner_fits(&v6, 48));
         v6[0] = 0x50;
         assert!(!inner_fits(&v6, 48));
+    }
+    #[test]
+    fn gro_flow_keys_on_the_instance_id_only() {
+        let with = |flags: u8, nonce: u32, iid: u32, lsb: u8, inner: u8| {
+            let (n, i) = (nonce.to_be_bytes(), iid.to_be_bytes());
+            [flags, n[1], n[2], n[3], i[1], i[2], i[3], lsb, inner]
+        };
+        let a = gro_flow(&with(FLAG_N | FLAG_I, 1, 7, 1, 0x45)).unwrap();
+        assert_eq!(a, (1 << 24 | 7, 4));
+        // Another nonce, LSBs or flags other than I: the same flow.
+        assert_eq!(gro_flow(&with(FLAG_I | FLAG_L, 99, 7, 3, 0x45)).unwrap(), a);
+        // Another instance ID, or none: another flow.
+        assert_ne!(
+            gro_flow(&with(FLAG_N | FLAG_I, 1, 8, 1, 0x45)).unwrap().0,
+            a.0
+        );
+        assert_eq!(gro_flow(&with(FLAG_N, 1, 0, 0, 0x45)).unwrap().0, 0);
+        assert_ne!(gro_flow(&with(FLAG_I, 1, 0, 0, 0x45)).unwrap().0, 0);
+        assert_eq!(
+            gro_flow(&with(FLAG_I, 0, 7, 0, 0x60)).unwrap(),
+            (1 << 24 | 7, 6)
+        );
+        // Not for merging: another inner version, no inner byte, a short header.
+        for v in [0x00, 0x50, 0x75, 0xf0] {
+            assert_eq!(gro_flow(&with(FLAG_I, 0, 7, 0, v)), None);
+        }
+        assert_eq!(gro_flow(&with(FLAG_I, 0, 7, 0, 0x45)[..8]), None);
+        assert_eq!(gro_flow(&[FLAG_I, 0, 0]), None);
     }
 }
