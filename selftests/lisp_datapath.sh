@@ -3,7 +3,7 @@
 #
 # The data path between two "hypervisors" joined by a veth underlay (IPv4 and IPv6), with a
 # "VM" namespace behind each: inner IPv4 and IPv6 over outer IPv4 and IPv6 in routed mode,
-# TCP, what goes on the wire (tshark's lisp-data dissector), a Linux bridge port with a tc rule
+# TCP, receive offload, what goes on the wire (tshark's lisp-data dissector), a Linux bridge port with a tc rule
 # rewriting the fixed MAC, drops with their counters, PMTU, and a large map-cache.
 #
 #   vm1 ---tap0-[ hv1: lisp0 ]-u1 ==== u2-[ hv2: lisp0 ]-tap0--- vm2
@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LISPCTL:?LISPCTL must point to the lispctl binary}"
 
 ktap_print_header
-ktap_set_plan 17
+ktap_set_plan 18
 
 lisp_load || ktap_exit_fail_msg "cannot load $LISP_KO"
 setup_ns HV1 HV2 VM1 VM2 || ktap_exit_fail_msg "cannot create namespaces"
@@ -59,6 +59,37 @@ test_tcp() {
 		done
 	done
 	map 1 4 && map 2 4
+}
+
+# rx_so_far I: hypervisor I's lisp0 received bytes and packets so far, "BYTES PACKETS".
+rx_so_far() { hv "$1" ip -j -s link show lisp0 | jq -r '.[0].stats64.rx | "\(.bytes) \(.packets)"'; }
+
+# Receive offload before decapsulation (the tunnel socket's gro_receive/gro_complete): hv1's
+# underlay segments in software (no TSO or tunnel segmentation, as a NIC's wire does) and hv2's
+# does GRO (veth NAPI), so TCP arrives as MTU-sized LISP packets that only our GRO callbacks
+# can merge: lisp0 on hv2 then receives packets longer than its MTU. Inner IPv4 over outer
+# IPv4 and inner IPv6 over outer IPv6.
+test_gro() {
+	local fam inner b0 p0 b1 p1 avg mtu rc=0
+	mtu=$(hv 2 ip -j link show lisp0 | jq '.[0].mtu')
+	hv 1 ethtool -K u1 tso off gso off tx-udp_tnl-segmentation off \
+		tx-udp_tnl-csum-segmentation off >/dev/null 2>&1
+	hv 2 ethtool -K u2 gro on >/dev/null || return 1
+	for fam in 4 6; do
+		map 1 $fam && map 2 $fam || { rc=1; break; }
+		inner=172.16.2.10; [ $fam = 6 ] && inner=fd2::10
+		read -r b0 p0 < <(rx_so_far 2)
+		vm 1 iperf3 -c $inner -t 2 >/dev/null || { rc=1; break; }
+		read -r b1 p1 < <(rx_so_far 2)
+		avg=$(( (b1 - b0) / (p1 - p0 > 0 ? p1 - p0 : 1) ))
+		echo "# GRO, inner IPv$fam over outer IPv$fam: $((p1 - p0)) packets on hv2's lisp0, $avg bytes on average (MTU $mtu)"
+		# Unmerged, none is longer than the MTU plus the Ethernet header.
+		[ "$avg" -gt $((mtu + 14)) ] || rc=1
+	done
+	hv 1 ethtool -K u1 tso on gso on tx-udp_tnl-segmentation on \
+		tx-udp_tnl-csum-segmentation on >/dev/null 2>&1
+	hv 2 ethtool -K u2 gro off >/dev/null
+	map 1 4 && map 2 4 && return $rc
 }
 
 # Sends one ping and tells whether the capture running as $CAPTURE_PID got its packet.
@@ -261,6 +292,7 @@ check "inner IPv6 over outer IPv4 (routed)" test_v6_over_v4
 check "inner IPv4 over outer IPv6 (routed)" test_v4_over_v6
 check "inner IPv6 over outer IPv6 (routed)" test_v6_over_v6
 check "TCP (iperf3): inner IPv4/IPv6 over outer IPv4/IPv6" test_tcp
+check "GRO: TCP merged before decapsulation (outer IPv4 and IPv6)" test_gro
 check "tshark lisp-data decode: port 4341, I bit, IID, inner addresses" test_wire
 check "no mapping: dropped and counted" test_no_mapping_counted
 check "wrong IID, bad inner version, truncated header: dropped and counted" test_bad_packets_counted

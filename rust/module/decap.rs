@@ -4,12 +4,12 @@
 //! from and to the fixed MAC address `02:00:00:00:00:00` (RFC 9300 section 5.3).
 
 use crate::device::{Lisp, Stat};
-use crate::proto::header::{inherit_ttl, inner_fits, LispHeader, LISP_HEADER_LEN};
+use crate::proto::header::{gro_flow, inherit_ttl, inner_fits, LispHeader, LISP_HEADER_LEN};
 use crate::proto::rloc;
 use crate::socket::{Claims, Receivers};
 use crate::sys::netdev::{DropReason, SkBuff};
 use crate::sys::rcu::ReadGuard;
-use crate::sys::tunnel::{self, EncapRcv, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
+use crate::sys::tunnel::{self, EncapRcv, TunnelGro, ETH_P_IP, ETH_P_IPV6, UDP_HLEN};
 use crate::uapi::LISP_DECAP_MAC;
 
 /// The source check (RFC 9300 section 16, IFLA_LISP_SRC_CHECK): whether the outer source
@@ -44,6 +44,17 @@ impl EncapRcv for Receivers<Lisp> {
             Some(claims) => rcv(claims, skb),
             None => skb.drop_reason(DropReason::OtherHost),
         }
+    }
+}
+
+/// Receive offload merges only packets of one instance ID (and inner flow); the rest of the
+/// header does not change how a packet is received.
+impl TunnelGro for Receivers<Lisp> {
+    const HLEN: usize = LISP_HEADER_LEN;
+
+    fn flow(hdr: &[u8]) -> Option<(u32, u16)> {
+        let (key, version) = gro_flow(hdr)?;
+        Some((key, if version == 6 { ETH_P_IPV6 } else { ETH_P_IP }))
     }
 }
 

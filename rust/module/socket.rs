@@ -16,7 +16,7 @@ use crate::sys::genl::Net;
 use crate::sys::netdev::{self, DeviceRef, NetDevice};
 use crate::sys::rcu::{RcuBox, RcuSlot, ReadGuard, Writer};
 use crate::sys::rtnl::{downcast, LinkDriver};
-use crate::sys::tunnel::{EncapRcv, IpAddr, Socket, SocketRef, SocketSlot};
+use crate::sys::tunnel::{EncapRcv, IpAddr, Socket, SocketRef, SocketSlot, TunnelGro};
 use core::marker::PhantomData;
 use kernel::alloc::KVec;
 use kernel::new_mutex;
@@ -184,7 +184,7 @@ pub(crate) struct SharedSocket<T> {
 
 impl<T: Member> SharedSocket<T>
 where
-    Receivers<T>: EncapRcv,
+    Receivers<T>: EncapRcv + TunnelGro,
 {
     /// Opens the socket for `key` in `net`.
     fn open(net: Net<'_>, key: SocketKey) -> Result<Arc<Self>> {

@@ -9,6 +9,7 @@
 #include <linux/skbuff.h>
 #include <net/dst_cache.h>
 #include <net/dst_metadata.h>
+#include <net/gro.h>
 #include <net/gro_cells.h>
 #include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>

@@ -13,6 +13,7 @@
 #include <net/dst_cache.h>
 #include <net/dst_metadata.h>
 #include <net/genetlink.h>
+#include <net/gro.h>
 #include <net/inet_ecn.h>
 #include <net/ip_tunnels.h>
 #include <net/udp_tunnel.h>
@@ -72,6 +73,20 @@ unsigned int lisp_nr_cpu_ids(void) { return nr_cpu_ids; }
 
 __be16 lisp_udp_flow_src_port(struct net *net, struct sk_buff *skb) { return udp_flow_src_port(net, skb, 0, 0, true); }
 int lisp_udp_tunnel_handle_offloads(struct sk_buff *skb, bool udp_csum) { return udp_tunnel_handle_offloads(skb, udp_csum); }
+
+/* Generic receive offload of the tunnel socket. */
+unsigned int lisp_skb_gro_offset(const struct sk_buff *skb) { return skb_gro_offset(skb); }
+void *lisp_skb_gro_header(struct sk_buff *skb, unsigned int hlen, unsigned int offset) { return skb_gro_header(skb, hlen, offset); }
+void lisp_skb_gro_pull(struct sk_buff *skb, unsigned int len) { skb_gro_pull(skb, len); }
+void lisp_skb_gro_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len) { skb_gro_postpull_rcsum(skb, start, len); }
+void lisp_skb_gro_flush_final(struct sk_buff *skb, struct sk_buff *pp, int flush) { skb_gro_flush_final(skb, pp, flush); }
+struct sk_buff *lisp_gro_list_first(struct list_head *head) { return list_first_entry_or_null(head, struct sk_buff, list); }
+struct sk_buff *lisp_gro_list_next(struct list_head *head, struct sk_buff *p) { return list_is_last(&p->list, head) ? NULL : list_next_entry(p, list); }
+bool lisp_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
+void lisp_gro_clear_same_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
+struct sk_buff *lisp_call_gro_receive(const struct packet_offload *ptype, struct list_head *head, struct sk_buff *skb) { return call_gro_receive(ptype->callbacks.gro_receive, head, skb); }
+int lisp_call_gro_complete(const struct packet_offload *ptype, struct sk_buff *skb, int nhoff) { return ptype->callbacks.gro_complete(skb, nhoff); }
+void lisp_skb_set_inner_mac_header(struct sk_buff *skb, int offset) { skb_set_inner_mac_header(skb, offset); }
 void lisp_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol) { skb_set_inner_protocol(skb, protocol); }
 int lisp_skb_cow_head(struct sk_buff *skb, unsigned int headroom) { return skb_cow_head(skb, headroom); }
 int lisp_skb_network_offset(const struct sk_buff *skb) { return skb_network_offset(skb); }

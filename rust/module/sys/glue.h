@@ -70,6 +70,21 @@ unsigned int lisp_nr_cpu_ids(void);
 /* UDP tunnel data path. */
 __be16 lisp_udp_flow_src_port(struct net *net, struct sk_buff *skb);
 int lisp_udp_tunnel_handle_offloads(struct sk_buff *skb, bool udp_csum);
+
+/* Generic receive offload of the tunnel socket. */
+struct packet_offload;
+unsigned int lisp_skb_gro_offset(const struct sk_buff *skb);
+void *lisp_skb_gro_header(struct sk_buff *skb, unsigned int hlen, unsigned int offset);
+void lisp_skb_gro_pull(struct sk_buff *skb, unsigned int len);
+void lisp_skb_gro_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
+void lisp_skb_gro_flush_final(struct sk_buff *skb, struct sk_buff *pp, int flush);
+struct sk_buff *lisp_gro_list_first(struct list_head *head);
+struct sk_buff *lisp_gro_list_next(struct list_head *head, struct sk_buff *p);
+bool lisp_gro_same_flow(const struct sk_buff *p);
+void lisp_gro_clear_same_flow(struct sk_buff *p);
+struct sk_buff *lisp_call_gro_receive(const struct packet_offload *ptype, struct list_head *head, struct sk_buff *skb);
+int lisp_call_gro_complete(const struct packet_offload *ptype, struct sk_buff *skb, int nhoff);
+void lisp_skb_set_inner_mac_header(struct sk_buff *skb, int offset);
 void lisp_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
 int lisp_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
 int lisp_skb_network_offset(const struct sk_buff *skb);

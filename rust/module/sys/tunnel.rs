@@ -41,6 +41,19 @@ pub(crate) trait EncapRcv: Sync {
     fn encap_rcv(&self, skb: SkBuff);
 }
 
+/// How generic receive offload reads a tunnel's header, so that the packets of one inner flow
+/// (a TCP connection) behind equal headers are merged before decapsulation, as VXLAN and GENEVE
+/// do: the tunnel socket's `gro_receive` and `gro_complete`.
+pub(crate) trait TunnelGro {
+    /// Length of the tunnel header between the UDP header and the inner IP packet.
+    const HLEN: usize;
+
+    /// From a tunnel header and the first byte of the inner packet (`HLEN + 1` bytes): what two
+    /// packets' headers must share to be merged, and the inner packet's ethertype (`ETH_P_IP`
+    /// or `ETH_P_IPV6`); `None` for a packet to leave unmerged.
+    fn flow(hdr: &[u8]) -> Option<(u32, u16)>;
+}
+
 pub(crate) use crate::proto::addr::IpAddr;
 
 /// Transmit parameters from tunnel metadata (tc `tunnel_key`, `ip route ... encap ip`, OVS).
@@ -150,7 +163,7 @@ unsafe impl Sync for Socket {}
 impl Socket {
     /// Opens a socket in `net` on `port`, bound to `local` if given, whose packets go to
     /// `user.encap_rcv()`; the socket keeps `user` until it is released.
-    pub(crate) fn open<R: EncapRcv + Send + 'static>(
+    pub(crate) fn open<R: EncapRcv + TunnelGro + Send + 'static>(
         net: Net<'_>,
         v6: bool,
         local: Option<&IpAddr>,
@@ -189,6 +202,8 @@ impl Socket {
         tcfg.sk_user_data = user.cast_mut();
         tcfg.encap_type = 1;
         tcfg.encap_rcv = Some(encap_rcv_callback::<R>);
+        tcfg.gro_receive = Some(gro_receive_callback::<R>);
+        tcfg.gro_complete = Some(gro_complete_callback::<R>);
         // SAFETY: `sock` was just created; its user data, an `R`, is kept alive by the reference
         // the socket holds until it is released (in `drop`).
         unsafe { bindings::setup_udp_tunnel_sock(net.as_raw(), sock.as_ptr(), &mut tcfg) };
@@ -303,6 +318,104 @@ unsafe extern "C" fn encap_rcv_callback<R: EncapRcv>(
         None => drop(skb),
     }
     0
+}
+
+/// `gro_receive` of tunnel sockets: merges `skb` into a held packet of the same flow through
+/// the inner protocol's GRO, or holds it; what it returns is a packet to flush, as for any
+/// `gro_receive`.
+///
+/// # Safety
+///
+/// Called by the UDP layer's GRO only (`udp_gro_receive`), under RCU, with the list of held
+/// packets and a packet whose GRO offset is at the tunnel header of a socket set up for `G`.
+unsafe extern "C" fn gro_receive_callback<G: TunnelGro>(
+    _sk: *mut bindings::sock,
+    head: *mut bindings::list_head,
+    skb: *mut bindings::sk_buff,
+) -> *mut bindings::sk_buff {
+    let len = G::HLEN + 1;
+    let mut pp = core::ptr::null_mut();
+    let mut flush = 1;
+    // SAFETY: `skb` is in GRO (function's safety requirements).
+    let off = unsafe { bindings::lisp_skb_gro_offset(skb) };
+    // SAFETY: As above; the result is null or `len` readable bytes at `off`.
+    let hdr = unsafe { bindings::lisp_skb_gro_header(skb, off + len as u32, off) };
+    let flow = NonNull::new(hdr.cast::<u8>()).and_then(|h| {
+        // SAFETY: `len` bytes at `h` are readable while `skb` is in GRO (above).
+        G::flow(unsafe { core::slice::from_raw_parts(h.as_ptr(), len) })
+    });
+    if let Some((key, proto)) = flow {
+        // A held packet whose tunnel header says another flow may not take this one.
+        // SAFETY: `head` is the list of held packets (function's safety requirements).
+        let mut p = unsafe { bindings::lisp_gro_list_first(head) };
+        while !p.is_null() {
+            // SAFETY: `p` is on the list of held packets.
+            if unsafe { bindings::lisp_gro_same_flow(p) } {
+                // SAFETY: A held packet has its headers in its linear area: the outer ones
+                // matched ours, so its tunnel header is at our offset.
+                let data = unsafe { (*p).data.add(off as usize) };
+                // SAFETY: As above: `len` bytes at `data` are in the linear area.
+                let held = unsafe { core::slice::from_raw_parts(data, len) };
+                if G::flow(held).map(|f| f.0) != Some(key) {
+                    // SAFETY: `p` is on the list of held packets.
+                    unsafe { bindings::lisp_gro_clear_same_flow(p) };
+                }
+            }
+            // SAFETY: `p` is on the list `head`.
+            p = unsafe { bindings::lisp_gro_list_next(head, p) };
+        }
+        // SAFETY: `skb` is in GRO and its tunnel header was readable at `off` (above).
+        unsafe { bindings::lisp_skb_gro_pull(skb, G::HLEN as u32) };
+        // SAFETY: `hdr` is the header just pulled, `G::HLEN` bytes.
+        unsafe { bindings::lisp_skb_gro_postpull_rcsum(skb, hdr, G::HLEN as u32) };
+        // SAFETY: Looks up the packet offloads of `proto`, under RCU.
+        let ptype = unsafe { bindings::gro_find_receive_by_type(proto.to_be()) };
+        if !ptype.is_null() {
+            // SAFETY: `ptype` is registered and has a `gro_receive`; `skb` is now at the inner
+            // IP header.
+            pp = unsafe { bindings::lisp_call_gro_receive(ptype, head, skb) };
+            flush = 0;
+        }
+    }
+    // SAFETY: `skb` is in GRO; `pp` is what this GRO layer returns.
+    unsafe { bindings::lisp_skb_gro_flush_final(skb, pp, flush) };
+    pp
+}
+
+/// `gro_complete` of tunnel sockets: finishes a merged packet whose tunnel header is at
+/// `nhoff` by the inner protocol's `gro_complete`, and marks where the inner packet starts.
+///
+/// # Safety
+///
+/// Called by the UDP layer's GRO only (`udp_gro_complete`), with a packet that
+/// [`gro_receive_callback`] merged for the same `G`.
+unsafe extern "C" fn gro_complete_callback<G: TunnelGro>(
+    _sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+    nhoff: c_int,
+) -> c_int {
+    let enosys = -(bindings::ENOSYS as c_int);
+    let Ok(at) = usize::try_from(nhoff) else {
+        return enosys;
+    };
+    // SAFETY: A merged packet has its headers, up to the inner ones, in its linear area.
+    let data = unsafe { (*skb).data.add(at) };
+    // SAFETY: As above: the tunnel header and the inner header after it are there.
+    let hdr = unsafe { core::slice::from_raw_parts(data, G::HLEN + 1) };
+    let Some((_, proto)) = G::flow(hdr) else {
+        return enosys;
+    };
+    // SAFETY: Looks up the packet offloads of `proto`, under RCU.
+    let ptype = unsafe { bindings::gro_find_complete_by_type(proto.to_be()) };
+    if ptype.is_null() {
+        return enosys;
+    }
+    let inner = nhoff + G::HLEN as c_int;
+    // SAFETY: `ptype` is registered and has a `gro_complete`; the inner header is at `inner`.
+    let err = unsafe { bindings::lisp_call_gro_complete(ptype, skb, inner) };
+    // SAFETY: `inner` is within the packet (above).
+    unsafe { bindings::lisp_skb_set_inner_mac_header(skb, inner) };
+    err
 }
 
 /// A per-CPU cache of the route to the locator each CPU sent to last, so that a flow of packets
